@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
-    globalSetup: ['src/test-support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     pool: 'forks',
