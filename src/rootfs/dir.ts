@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { GoldgateError } from '../core/errors.js';
@@ -99,7 +109,8 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
       }
       if (stats.isSymbolicLink() && (!isLast || followLast)) {
         hops += 1;
-        if (hops > MAX_SYMLINK_HOPS) throw new ResolveError(wanted, `too many levels of symbolic links (loop?)`);
+        if (hops > MAX_SYMLINK_HOPS)
+          throw new ResolveError(wanted, `too many levels of symbolic links (loop?)`);
         const target = readlinkSync(host(candidate), 'utf8');
         if (target.startsWith('/')) stack.length = 0;
         queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
@@ -150,8 +161,10 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
     const meta = info(resolved);
     if (meta === undefined) return undefined;
     if (meta.kind !== 'file') throw new ResolveError(path, `is a ${meta.kind}, not a regular file`);
-    if (phantoms.has(resolved)) throw new ResolveError(path, `${meta.size} bytes, larger than the read limit`);
-    if (meta.size > maxBytes) throw new ResolveError(path, `${meta.size} bytes, larger than the read limit of ${maxBytes}`);
+    if (phantoms.has(resolved))
+      throw new ResolveError(path, `${meta.size} bytes, larger than the read limit`);
+    if (meta.size > maxBytes)
+      throw new ResolveError(path, `${meta.size} bytes, larger than the read limit of ${maxBytes}`);
     // O_NOFOLLOW and O_NONBLOCK: if the file was swapped for a symlink or FIFO since lstat, fail instead of following or hanging.
     const fd = openSync(host(resolved), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
@@ -199,14 +212,16 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
         const prefix = resolved === '/' ? '/' : `${resolved}/`;
         const names = readdirSync(host(resolved));
         for (const phantom of phantoms.keys()) {
-          if (phantom.startsWith(prefix) && !phantom.slice(prefix.length).includes('/')) names.push(phantom.slice(prefix.length));
+          if (phantom.startsWith(prefix) && !phantom.slice(prefix.length).includes('/'))
+            names.push(phantom.slice(prefix.length));
         }
         return [...new Set(names)]
           .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
           .map((name) => info(prefix + name))
           .filter((entry): entry is FileInfo => entry !== undefined);
       }),
-    readFile: (path, opts?: ReadOptions) => guard(path, undefined, () => readBytes(path, opts?.maxBytes ?? DEFAULT_MAX_BYTES)),
+    readFile: (path, opts?: ReadOptions) =>
+      guard(path, undefined, () => readBytes(path, opts?.maxBytes ?? DEFAULT_MAX_BYTES)),
     readText: (path, opts?: ReadOptions) =>
       guard(path, undefined, () => readBytes(path, opts?.maxBytes ?? DEFAULT_MAX_BYTES)?.toString('utf8')),
     exists: (path) => guard(path, false, () => resolvePath(path, true) !== undefined),

@@ -1,5 +1,6 @@
 /** What kind of thing a path is inside the image. Device files, FIFOs and sockets are never opened. */
-export type FileKind = 'file' | 'dir' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'unknown';
+export type FileKind =
+  'file' | 'dir' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'unknown';
 
 export interface FileInfo {
   /** Absolute path inside the image, normalised (`/etc/apt/apt.conf.d/20auto-upgrades`). */

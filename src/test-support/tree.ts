@@ -9,7 +9,8 @@ import type { RootFs } from '../rootfs/types.js';
  * One entry of a test tree: a string is a file's content; `{ link }` a symlink;
  * `{ content, mode, mtime }` a file with mode and modification time (Date or ms).
  */
-export type TreeEntry = string | { link: string } | { content: string; mode?: number; mtime?: Date | number } | { dir: true };
+export type TreeEntry =
+  string | { link: string } | { content: string; mode?: number; mtime?: Date | number } | { dir: true };
 
 /** Writes a root filesystem tree into a fresh temporary directory (removed after the test file). */
 export function makeTree(entries: Record<string, TreeEntry>): string {
