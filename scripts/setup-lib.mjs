@@ -1,0 +1,38 @@
+// Installing what goldgate needs, shared by the test and demo commands. Plain Node (no
+// dependencies), so it runs before `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** Runs a command with inherited output; throws on failure unless allowed. */
+export function run(argv, { allowFailure = false, env = process.env } = {}) {
+  const [command, ...args] = argv;
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  if (result.error) throw result.error;
+  if (result.status !== 0 && !allowFailure) {
+    throw new Error(`${argv.join(' ')} exited with ${result.status}`);
+  }
+  return result.status;
+}
+
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
+}
+
+/** npm ci when node_modules is missing or older than the lock file. */
+export function ensureNodeModules() {
+  if (!existsSync('node_modules/.package-lock.json')) run(['npm', 'ci', '--no-audit', '--no-fund']);
+}
+
+/** Installs Debian packages whose command is missing (the package name is the command name here). */
+export function ensureDebianPackages(packages) {
+  const missing = packages.filter((name) => !hasCommand(name));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing: ${missing.join(', ')}. Install them: sudo apt-get install ${missing.join(' ')}`);
+  }
+  console.error(`installing Debian packages: ${missing.join(', ')}`);
+  run(['apt-get', 'update', '-q']);
+  run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
