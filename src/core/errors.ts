@@ -10,7 +10,11 @@ export class GoldgateError extends Error {
   readonly fault: Fault;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { fault?: Fault; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { fault?: Fault; hint?: string; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

@@ -9,8 +9,11 @@ export function baseRootfs(): string | undefined {
   return inject('baseRootfs') ?? undefined;
 }
 
-/** `it` for tests that need the real base image: skipped, with the reason in its name, in the fast tier. */
-export const itWithBase = inject('baseRootfs') === null ? it.skip : it;
+/** Runs a test that needs the real base image; skipped in the fast tier. */
+export function itWithBase(name: string, fn: () => unknown, timeout?: number): void {
+  if (inject('baseRootfs') === null) it.skip(`${name} (needs the base image: not in the fast tier)`, fn);
+  else it(name, fn, timeout);
+}
 
 /** A private copy of the base image the test may change; removed after the test file. */
 export function copyOfBase(): string {

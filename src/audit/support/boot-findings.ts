@@ -1,0 +1,46 @@
+import type { CommandCategory } from '../shell/index.js';
+import type { AuditContext, RemediationStep, RuleFinding } from '../types.js';
+import { bootHitsOf } from './boot-commands.js';
+import type { BootHit } from './boot-commands.js';
+
+/**
+ * One finding per file holding boot-time hits of a category, each command cited at its
+ * line. Where a hit is the whole line, removing that line is the exact fix.
+ */
+export function bootFindings(
+  context: AuditContext,
+  category: CommandCategory,
+  describe: (hit: BootHit) => string,
+  summary: (hits: BootHit[]) => string,
+): RuleFinding[] {
+  const byPath = new Map<string, BootHit[]>();
+  for (const hit of bootHitsOf(context, category))
+    byPath.set(hit.path, [...(byPath.get(hit.path) ?? []), hit]);
+  return [...byPath.entries()].map(([path, hits]) => {
+    const lines = context.fs.readText(path)?.split('\n') ?? [];
+    const steps: RemediationStep[] = [];
+    for (const hit of hits) {
+      const text = lines[hit.line - 1]?.trim();
+      if (
+        text !== undefined &&
+        text === hit.command &&
+        !steps.some((s) => s.action === 'remove-line' && s.line === hit.line)
+      ) {
+        steps.push({ action: 'remove-line', path, line: hit.line, text });
+      }
+    }
+    const origins = [...new Set(hits.map((h) => h.origin))];
+    return {
+      message: `${origins.join(', ')} at boot: ${hits.map(describe).join('; ')}.`,
+      evidence: hits.map((hit) => ({
+        path,
+        line: hit.line,
+        text: hit.command.length > 200 ? `${hit.command.slice(0, 200)}…` : hit.command,
+      })),
+      remediation: {
+        summary: summary(hits),
+        steps: steps.sort((a, b) => ('line' in b && 'line' in a ? Number(b.line) - Number(a.line) : 0)),
+      },
+    };
+  });
+}

@@ -1,0 +1,36 @@
+import type { SourceRef } from '../../manifest/types.js';
+import type { RootFs } from '../../rootfs/types.js';
+import type { Evidence } from '../types.js';
+
+const MAX_EVIDENCE_TEXT = 200;
+
+/** Evidence for a source reference, quoting the cited line from the image when there is one. */
+export function evidenceAt(fs: RootFs, source: SourceRef): Evidence {
+  if (source.line === undefined) return { path: source.path };
+  const text = fs.readText(source.path)?.split('\n')[source.line - 1]?.trim();
+  if (text === undefined || text === '') return { path: source.path, line: source.line };
+  return {
+    path: source.path,
+    line: source.line,
+    text: text.length > MAX_EVIDENCE_TEXT ? `${text.slice(0, MAX_EVIDENCE_TEXT)}…` : text,
+  };
+}
+
+/** Evidence list without repeats (same path and line), in first-seen order. */
+export function uniqueEvidence(items: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = `${item.path}:${item.line ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** `12h`, `3 days`, `45 min`: a duration for people. */
+export function humanDuration(seconds: number): string {
+  if (seconds >= 2 * 86400) return `${Math.floor(seconds / 86400)} days`;
+  if (seconds >= 2 * 3600) return `${Math.floor(seconds / 3600)} hours`;
+  if (seconds >= 120) return `${Math.floor(seconds / 60)} minutes`;
+  return `${Math.round(seconds)} seconds`;
+}
