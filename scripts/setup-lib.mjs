@@ -28,7 +28,9 @@ export function ensureDebianPackages(packages) {
   const missing = packages.filter((name) => !hasCommand(name));
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing: ${missing.join(', ')}. Install them: sudo apt-get install ${missing.join(' ')}`);
+    throw new Error(
+      `missing: ${missing.join(', ')}. Install them: sudo apt-get install ${missing.join(' ')}`,
+    );
   }
   console.error(`installing Debian packages: ${missing.join(', ')}`);
   run(['apt-get', 'update', '-q']);

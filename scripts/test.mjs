@@ -45,7 +45,9 @@ if (existsSync(report)) {
   passed += result.numPassedTests;
   failed += result.numFailedTests;
   // A file that fails to load has no tests to count: count it as a failure.
-  failed += result.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0).length;
+  failed += result.testResults.filter(
+    (file) => file.status === 'failed' && file.assertionResults.length === 0,
+  ).length;
 } else {
   failed += 1;
   console.error('vitest wrote no report');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { makeTree } from '../test-support/tree.js';
 import { dpkgStatus } from '../test-support/audit.js';
@@ -92,7 +92,7 @@ describe('goldgate audit', () => {
       'lib/schemas/sarif-2.1.0-rtm.5.json',
     );
     // The schema's language-tag pattern is not valid under the u flag; unicodeRegExp: false reads it as the schema's authors meant.
-    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    const ajv = new AjvDraft04.default({ strict: false, allErrors: true, unicodeRegExp: false });
     const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
     const sarif = JSON.parse(stdout) as {
       runs: Array<{
