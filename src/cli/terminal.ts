@@ -11,6 +11,11 @@ export interface Terminal {
 
 export function createTerminal(): Terminal {
   const interactive = process.stderr.isTTY === true;
+  // `goldgate audit … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   return {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),

@@ -31,11 +31,7 @@ export function registerAudit(program: Command, terminal: Terminal, result: { co
     .command('audit')
     .summary('find every way an image can change itself at boot')
     .description(
-      `Audit a root filesystem (a directory, or a .tar / .tar.gz of one) for every source of change at boot:
-unattended-upgrades, apt timers, cloud-init package upgrades, boot scripts that install or fetch,
-mutable container tags, dnf-automatic, snap refresh, needrestart, automatic reboots, OS update agents.
-Each finding cites the file and line that prove it, and the exact change that fixes it.
-The image is read as if chrooted: nothing on the host is read through its links.`,
+      'Audit a root filesystem (a directory, or a .tar / .tar.gz of one) for every source of change at boot: unattended-upgrades, apt timers, cloud-init package upgrades, boot scripts that install or fetch, mutable container tags, dnf-automatic, snap refresh, needrestart, automatic reboots, OS update agents. Each finding cites the file and line that prove it, and the exact change that fixes it. The image is read as if chrooted: nothing on the host is read through its links.',
     )
     .argument('<image>', 'root filesystem directory, or a .tar / .tar.gz of one')
     .addOption(

@@ -28,10 +28,7 @@ export function registerFix(program: Command, terminal: Terminal, result: { code
     .command('fix')
     .summary("apply the audit's remediations to a root filesystem directory")
     .description(
-      `Audit a root filesystem directory, apply every remediation that is a file change (apt.conf
-overrides, masked timers, edited settings), then audit again and show what is left. Commands that
-cannot be expressed as a file change are listed, not run. Writes stay inside the root: links in
-the image are resolved inside it and never written through.`,
+      'Audit a root filesystem directory, apply every remediation that is a file change (apt.conf overrides, masked timers, edited settings), then audit again and show what is left. Commands that cannot be expressed as a file change are listed, not run. Writes stay inside the root: links in the image are resolved inside it and never written through.',
     )
     .argument('<root-dir>', 'root filesystem directory (extract a tarball first)')
     .option('-n, --dry-run', 'show the changes without making them')

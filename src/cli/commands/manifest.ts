@@ -18,11 +18,7 @@ export function registerManifest(program: Command, terminal: Terminal, _result: 
     .command('manifest')
     .summary("print an image's manifest: packages, units and timers, apt, cloud-init, update agents")
     .description(
-      `Read a root filesystem (a directory, or a .tar / .tar.gz of one) and print its manifest: installed
-packages (dpkg), systemd units with their enablement and timers, apt configuration and sources,
-cloud-init configuration and baked user-data, and the settings of snapd, dnf/yum, needrestart and
-Flatcar's updater. Every fact cites the file (and line) it comes from. The manifest carries a
-content digest: the same image gives the same digest whether read from a directory or a tarball.`,
+      "Read a root filesystem (a directory, or a .tar / .tar.gz of one) and print its manifest: installed packages (dpkg), systemd units with their enablement and timers, apt configuration and sources, cloud-init configuration and baked user-data, and the settings of snapd, dnf/yum, needrestart and Flatcar's updater. Every fact cites the file (and line) it comes from. The manifest carries a content digest: the same image gives the same digest whether read from a directory or a tarball.",
     )
     .argument('<image>', 'root filesystem directory, or a .tar / .tar.gz of one')
     .option('--json', 'print the whole manifest as one JSON document (schema: docs/manifest.md)')
