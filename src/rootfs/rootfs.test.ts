@@ -127,7 +127,7 @@ async function writeTar(file: string, entries: Entry[], gzip = false): Promise<s
   for (const entry of entries) {
     const { body, ...header } = entry;
     if (body !== undefined) tar.entry({ ...header, mtime: new Date('2026-01-02T03:04:05Z') }, body);
-    else tar.entry({ ...header, mtime: new Date('2026-01-02T03:04:05Z') }).end();
+    else tar.entry({ ...header, mtime: new Date('2026-01-02T03:04:05Z') }, '');
   }
   tar.finalize();
   const path = join(work, file);
@@ -215,5 +215,20 @@ describe('tar root filesystems', () => {
     );
     await expect(openRootFs(junk)).rejects.toMatchObject({ code: 'TAR_UNREADABLE' });
     await expect(openRootFs(join(work, 'missing'))).rejects.toMatchObject({ code: 'ROOTFS_NOT_FOUND' });
+  });
+});
+
+describe('crash leftovers', () => {
+  it('removes extractions of killed processes, not of live ones', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { removeStaleExtractions } = await import('./tar.js');
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-stale-test-'));
+    // A pid far above pid_max is never alive.
+    mkdirSync(join(dir, 'goldgate-tar-99999999-abc/root'), { recursive: true });
+    mkdirSync(join(dir, `goldgate-tar-${process.pid}-def/root`), { recursive: true });
+    mkdirSync(join(dir, 'unrelated'));
+    expect(removeStaleExtractions(dir)).toEqual(['goldgate-tar-99999999-abc']);
+    expect(readdirSync(dir).sort()).toEqual([`goldgate-tar-${process.pid}-def`, 'unrelated']);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,12 @@
-import { createReadStream, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { linkSync, lutimesSync, symlinkSync, utimesSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,6 +49,29 @@ const SPECIAL_KINDS: Partial<Record<Header['type'] & string, FileKind>> = {
   fifo: 'fifo',
 };
 
+const PREFIX = 'goldgate-tar-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes extractions left behind by goldgate processes that were killed (kill -9 skips every cleanup). */
+export function removeStaleExtractions(workDir: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(workDir)) {
+    const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+    if (match === null || alive(Number(match[1]))) continue;
+    rmSync(join(workDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 async function isGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
@@ -59,7 +90,9 @@ async function isGzip(path: string): Promise<boolean> {
  */
 export async function openTarRootFs(archive: string, options: TarOptions = {}): Promise<RootFs> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
-  const dir = mkdtempSync(join(options.workDir ?? tmpdir(), 'goldgate-tar-'));
+  const workDir = options.workDir ?? tmpdir();
+  removeStaleExtractions(workDir);
+  const dir = mkdtempSync(join(workDir, `${PREFIX}${process.pid}-`));
   const root = join(dir, 'root');
   mkdirSync(root);
   const phantoms = new Map<string, FileInfo>();
