@@ -49,15 +49,17 @@ export function buildManifest(fs: RootFs): Manifest {
     agents: collectAgents(fs),
   };
   const { packages, ...sections } = facts;
-  const problems = [
+  const sectionProblems = [
     ...osProblems,
     ...packages.problems,
     ...facts.systemd.problems,
     ...facts.apt.problems,
     ...facts.cloudInit.problems,
     ...facts.agents.problems,
-    ...fs.problems,
   ];
+  // The reader's own record of a file a collector already reported would say the same thing twice.
+  const reported = new Set(sectionProblems.map((p) => p.path));
+  const problems = [...sectionProblems, ...fs.problems.filter((p) => !reported.has(p.path))];
   const manifest = { ...sections, packages: packages.packages };
   return {
     schema: MANIFEST_SCHEMA,
