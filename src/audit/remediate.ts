@@ -49,8 +49,9 @@ export function applyRemediations(
   rootDir: string,
   steps: ReadonlyArray<{ rule: string; step: RemediationStep }>,
 ): AppliedStep[] {
-  const fs = openDirRootFs(rootDir);
   return steps.map(({ rule, step }) => {
+    // A fresh reader per step: the reader caches what it resolved, and earlier steps change the tree.
+    const fs = openDirRootFs(rootDir);
     switch (step.action) {
       case 'write-file':
         writeInside(rootDir, fs, step.path, step.content);
@@ -105,7 +106,13 @@ function hostDir(rootDir: string, fs: RootFs, imageDir: string): string {
   }
   const parent = hostDir(rootDir, fs, posix.dirname(imageDir));
   const dir = join(parent, posix.basename(imageDir));
-  mkdirSync(dir, { mode: 0o755 });
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+  } catch (error) {
+    // Made by an earlier write of this run (the reader remembers it as missing): fine if it is a real directory.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || lstatSync(dir).isDirectory() !== true)
+      throw error;
+  }
   return dir;
 }
 

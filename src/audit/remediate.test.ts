@@ -1,0 +1,59 @@
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeTree } from '../test-support/tree.js';
+import { applyRemediations, setLine } from './remediate.js';
+
+describe('applying remediation steps', () => {
+  it('creates missing directories once and keeps using them', () => {
+    const root = makeTree({ '/etc/hostname': 'x\n' });
+    const applied = applyRemediations(root, [
+      { rule: 'r', step: { action: 'mask-units', units: ['a.timer', 'b.timer'] } },
+      {
+        rule: 'r',
+        step: { action: 'set-line', path: '/etc/apt/apt.conf.d/99x', match: 'A::B ', line: 'A::B "0";' },
+      },
+      {
+        rule: 'r',
+        step: { action: 'set-line', path: '/etc/apt/apt.conf.d/99x', match: 'A::C ', line: 'A::C "0";' },
+      },
+    ]);
+    expect(applied.every((a) => a.applied)).toBe(true);
+    expect(readlinkSync(join(root, 'etc/systemd/system/a.timer'))).toBe('/dev/null');
+    expect(readlinkSync(join(root, 'etc/systemd/system/b.timer'))).toBe('/dev/null');
+    expect(readFileSync(join(root, 'etc/apt/apt.conf.d/99x'), 'utf8')).toBe('A::B "0";\nA::C "0";\n');
+  });
+
+  it('writes inside the image through its links, and replaces a link where a file goes', () => {
+    const root = makeTree({
+      '/etc/apt': { link: '/srv/apt' },
+      '/srv/apt/apt.conf.d/20x': 'A "1";\n',
+      '/etc/rc.local': { link: '/etc/hostname' },
+    });
+    applyRemediations(root, [
+      {
+        rule: 'r',
+        step: { action: 'set-line', path: '/etc/apt/apt.conf.d/20x', match: 'A ', line: 'A "0";' },
+      },
+      { rule: 'r', step: { action: 'write-file', path: '/etc/rc.local', content: '#!/bin/sh\n' } },
+    ]);
+    expect(readFileSync(join(root, 'srv/apt/apt.conf.d/20x'), 'utf8')).toBe('A "0";\n');
+    expect(lstatSync(join(root, 'etc/rc.local')).isFile()).toBe(true);
+  });
+
+  it('leaves commands and stale line removals to the person', () => {
+    const root = makeTree({ '/etc/environment': 'A=1\nB=2\n' });
+    const applied = applyRemediations(root, [
+      { rule: 'r', step: { action: 'command', argv: ['snap', 'refresh', '--hold'] } },
+      { rule: 'r', step: { action: 'remove-line', path: '/etc/environment', line: 2, text: 'B=3' } },
+    ]);
+    expect(applied.map((a) => a.applied)).toEqual([false, false]);
+    expect(readFileSync(join(root, 'etc/environment'), 'utf8')).toBe('A=1\nB=2\n');
+  });
+
+  it('replaces the matching line or appends', () => {
+    expect(setLine('a 1\nb 2\n', 'b ', 'b 3')).toBe('a 1\nb 3\n');
+    expect(setLine('a 1', 'c ', 'c 3')).toBe('a 1\nc 3\n');
+    expect(setLine('', 'c ', 'c 3')).toBe('c 3\n');
+  });
+});
