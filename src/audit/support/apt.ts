@@ -29,8 +29,16 @@ export function activePeriodic(context: AuditContext, key: string): ActivePeriod
   };
 }
 
-/** The timer if it starts at boot (present, not masked, pulled in by a link). */
+/**
+ * The unit if it starts at boot (present, not masked, pulled in by a link). A timer, socket or
+ * path unit whose unit to trigger is masked does not count: systemd refuses to start it
+ * ("Refusing to start, unit ... to trigger not loaded").
+ */
 export function activeTimer(context: AuditContext, name: string): Unit | undefined {
-  const unit = findUnit(context.manifest.systemd, name);
-  return unit !== undefined && unit.activeAtBoot && !unit.masked ? unit : undefined;
+  const systemd = context.manifest.systemd;
+  const unit = findUnit(systemd, name);
+  if (unit === undefined || !unit.activeAtBoot || unit.masked) return undefined;
+  const triggered = systemd.units.filter((u) => u.triggeredBy.includes(unit.name));
+  if (triggered.length > 0 && triggered.every((u) => u.masked)) return undefined;
+  return unit;
 }

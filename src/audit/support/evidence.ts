@@ -4,10 +4,16 @@ import type { Evidence } from '../types.js';
 
 const MAX_EVIDENCE_TEXT = 200;
 
+/** The cited line of a source reference as the image has it, without surrounding blanks; undefined without a line. */
+export function sourceLine(fs: RootFs, source: SourceRef): string | undefined {
+  if (source.line === undefined) return undefined;
+  return fs.readText(source.path)?.split('\n')[source.line - 1]?.trim();
+}
+
 /** Evidence for a source reference, quoting the cited line from the image when there is one. */
 export function evidenceAt(fs: RootFs, source: SourceRef): Evidence {
   if (source.line === undefined) return { path: source.path };
-  const text = fs.readText(source.path)?.split('\n')[source.line - 1]?.trim();
+  const text = sourceLine(fs, source);
   if (text === undefined || text === '') return { path: source.path, line: source.line };
   return {
     path: source.path,

@@ -4,17 +4,32 @@ import { activePeriodic, activeTimer } from '../../support/apt.js';
 import { evidenceAt, humanDuration, uniqueEvidence } from '../../support/evidence.js';
 import type { AuditContext, Evidence, Rule, RuleFinding } from '../../types.js';
 
-/** What each timer's service does, and the options that make it act. */
-const TIMERS = [
-  { name: 'apt-daily.timer', jobs: ['APT::Periodic::Update-Package-Lists', 'APT::Periodic::Download-Upgradeable-Packages'] },
-  { name: 'apt-daily-upgrade.timer', jobs: ['APT::Periodic::Unattended-Upgrade'] },
-] as const;
+const TIMERS = ['apt-daily.timer', 'apt-daily-upgrade.timer'] as const;
+const UPDATE = 'APT::Periodic::Update-Package-Lists';
+const DOWNLOAD = 'APT::Periodic::Download-Upgradeable-Packages';
+const UPGRADE = 'APT::Periodic::Unattended-Upgrade';
 
-function activeJobs(context: AuditContext, jobs: readonly string[]): string[] {
-  return jobs.filter((key) => {
-    if (key === 'APT::Periodic::Unattended-Upgrade' && packageInstalled(context.manifest.packages, 'unattended-upgrades') === undefined) return false;
-    return activePeriodic(context, key) !== undefined;
-  });
+/**
+ * The jobs a timer's service runs with the image's configuration, as apt.systemd.daily does them:
+ * apt-daily (`update`) refreshes the lists, downloads upgradeable packages only right after a
+ * refresh it made, and has unattended-upgrade download what it will install; apt-daily-upgrade
+ * (`install`) runs unattended-upgrade.
+ */
+function activeJobs(context: AuditContext, timer: (typeof TIMERS)[number]): string[] {
+  const on = (key: string): boolean => activePeriodic(context, key) !== undefined;
+  const upgrades =
+    packageInstalled(context.manifest.packages, 'unattended-upgrades') !== undefined && on(UPGRADE);
+  if (timer === 'apt-daily-upgrade.timer') return upgrades ? [UPGRADE] : [];
+  const update = on(UPDATE);
+  return [
+    ...(update ? [UPDATE] : []),
+    ...(update && on(DOWNLOAD) ? [DOWNLOAD] : []),
+    ...(upgrades ? [`${UPGRADE} (download only)`] : []),
+  ];
+}
+
+function listed(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`;
 }
 
 function schedule(unit: Unit, now: Date): { text: string; evidence: Evidence[] } {
@@ -45,7 +60,10 @@ function schedule(unit: Unit, now: Date): { text: string; evidence: Evidence[] }
   }
   return {
     text: `${parts.join(', ')}; ${stampText}`,
-    evidence: [...sources.filter((s) => s !== undefined), ...(timer.stamp !== null ? [{ path: timer.stamp.path }] : [])] as Evidence[],
+    evidence: [
+      ...sources.filter((s) => s !== undefined),
+      ...(timer.stamp !== null ? [{ path: timer.stamp.path }] : []),
+    ] as Evidence[],
   };
 }
 
@@ -57,20 +75,24 @@ const rule: Rule = {
     'apt-daily and apt-daily-upgrade fire on every instance at random times (and right after boot when their stamps are old), refreshing lists, upgrading packages and holding the dpkg lock while boot-time installs fail.',
   check(context) {
     const findings: RuleFinding[] = [];
-    for (const { name, jobs } of TIMERS) {
+    for (const name of TIMERS) {
       const unit = activeTimer(context, name);
       if (unit === undefined) continue;
-      const acting = activeJobs(context, jobs);
+      const acting = activeJobs(context, name);
       const { text, evidence } = schedule(unit, context.now);
       const links = unit.wantedBy.map((link) => ({ path: link.via }));
       const what =
         acting.length > 0
-          ? `it runs ${acting.join(' and ')}`
+          ? `it runs ${listed(acting)}`
           : 'today the APT::Periodic values make it do nothing, but one configuration change wakes it on every instance';
       findings.push({
         severity: acting.length > 0 ? undefined : 'low',
         message: `${name} is ${unit.enablement} (${unit.wantedBy.map((l) => l.unit).join(', ') || 'linked'}): ${text}; ${what}.`,
-        evidence: uniqueEvidence([...links, ...(unit.fragment !== null ? [evidenceAt(context.fs, unit.fragment)] : []), ...evidence.map((e) => (e.line !== undefined ? evidenceAt(context.fs, e) : e))]),
+        evidence: uniqueEvidence([
+          ...links,
+          ...(unit.fragment !== null ? [evidenceAt(context.fs, unit.fragment)] : []),
+          ...evidence.map((e) => (e.line !== undefined ? evidenceAt(context.fs, e) : e)),
+        ]),
         remediation: {
           summary: `Mask ${name} in the image so no instance runs it.`,
           steps: [{ action: 'mask-units', units: [name] }],

@@ -3,8 +3,14 @@ import { cloudInitTrue } from '../../../manifest/cloud-init/index.js';
 import { packageInstalled } from '../../../manifest/packages.js';
 import { activePeriodic, activeTimer } from '../../support/apt.js';
 import { aptOverrideSteps } from '../../support/apt-override.js';
-import { cloudInitActive, cloudSetStep, effectiveCloudSetting, moduleRuns } from '../../support/cloud-init.js';
-import { evidenceAt } from '../../support/evidence.js';
+import {
+  cloudInitActive,
+  cloudSetStep,
+  effectiveCloudSetting,
+  moduleRuns,
+} from '../../support/cloud-init.js';
+import type { EffectiveCloudSetting } from '../../support/cloud-init.js';
+import { evidenceAt, sourceLine } from '../../support/evidence.js';
 import type { Rule, RuleFinding } from '../../types.js';
 
 const APT_KEY = 'Unattended-Upgrade::Automatic-Reboot';
@@ -33,10 +39,15 @@ const rule: Rule = {
       const time = aptValue(config, 'Unattended-Upgrade::Automatic-Reboot-Time');
       findings.push({
         message: `${reboot.key} is "${reboot.value ?? ''}" (${reboot.source.path}): unattended-upgrades reboots the instance when an update asks for it${time?.value ? `, at ${time.value}` : ' (right after the upgrade)'}.`,
-        evidence: [evidenceAt(context.fs, reboot.source), ...(time !== undefined ? [evidenceAt(context.fs, time.source)] : [])],
+        evidence: [
+          evidenceAt(context.fs, reboot.source),
+          ...(time !== undefined ? [evidenceAt(context.fs, time.source)] : []),
+        ],
         remediation: {
           summary: `Set ${APT_KEY} "false".`,
-          steps: aptOverrideSteps(config, { [APT_KEY]: 'false' }, [...new Set(reboot.history.map((e) => e.path))]),
+          steps: aptOverrideSteps(config, { [APT_KEY]: 'false' }, [
+            ...new Set(reboot.history.map((e) => e.path)),
+          ]),
         },
       });
     }
@@ -44,7 +55,8 @@ const rule: Rule = {
     for (const source of DNF_TIMERS) {
       const settings = dnf[source.config];
       const value = settings?.reboot;
-      if (value === null || value === undefined || !['when-needed', 'when-changed'].includes(value.value)) continue;
+      if (value === null || value === undefined || !['when-needed', 'when-changed'].includes(value.value))
+        continue;
       if (activeTimer(context, source.unit) === undefined) continue;
       if (source.unit !== 'dnf-automatic-install.timer' && settings?.applyUpdates?.value !== true) continue;
       findings.push({
@@ -52,20 +64,39 @@ const rule: Rule = {
         evidence: [evidenceAt(context.fs, value.source)],
         remediation: {
           summary: 'Set reboot = never in the dnf-automatic configuration.',
-          steps: [{ action: 'set-line', path: value.source.path, match: 'reboot', line: 'reboot = never' }],
+          // The line itself: the prefix `reboot` would also match a `reboot_command` line before it.
+          steps: [
+            {
+              action: 'set-line',
+              path: value.source.path,
+              match: sourceLine(context.fs, value.source) ?? 'reboot =',
+              line: 'reboot = never',
+            },
+          ],
         },
       });
     }
     const cloudInit = context.manifest.cloudInit;
     if (cloudInitActive(cloudInit) && moduleRuns(cloudInit, 'package_update_upgrade_install')) {
-      const rebootSetting = effectiveCloudSetting(cloudInit, ['package_reboot_if_required', 'apt_reboot_if_required']);
-      const upgrade = effectiveCloudSetting(cloudInit, ['package_upgrade', 'apt_upgrade']);
-      if (rebootSetting !== undefined && cloudInitTrue(rebootSetting.value) && upgrade !== undefined && cloudInitTrue(upgrade.value)) {
-        const step = cloudSetStep(cloudInit, rebootSetting, 'false');
+      // cc_package_update_upgrade_install reads each option under its old and new names (either
+      // true is true) and reboots after an upgrade or after installing the `packages` list.
+      const trueOnes = (keys: readonly string[]): EffectiveCloudSetting[] =>
+        keys
+          .flatMap((key) => effectiveCloudSetting(cloudInit, [key]) ?? [])
+          .filter((s) => cloudInitTrue(s.value));
+      const reboots = trueOnes(['package_reboot_if_required', 'apt_reboot_if_required']);
+      const upgrade = trueOnes(['package_upgrade', 'apt_upgrade']).length > 0;
+      const packages = effectiveCloudSetting(cloudInit, ['packages'])?.value;
+      const installs = Array.isArray(packages) && packages.length > 0;
+      const first = reboots[0];
+      if (first !== undefined && (upgrade || installs)) {
         findings.push({
-          message: `${rebootSetting.key}: ${JSON.stringify(rebootSetting.value)} (${rebootSetting.source.path}): cloud-init reboots the instance during first boot when an upgrade needs it.`,
-          evidence: [evidenceAt(context.fs, rebootSetting.source)],
-          remediation: { summary: `Set ${rebootSetting.key}: false.`, steps: step === undefined ? [] : [step] },
+          message: `${first.key}: ${JSON.stringify(first.value)} (${first.source.path}): cloud-init reboots the instance during first boot when ${upgrade ? 'an upgrade' : 'a package it installs'} needs it.`,
+          evidence: reboots.map((s) => evidenceAt(context.fs, s.source)),
+          remediation: {
+            summary: `Set ${reboots.map((s) => `${s.key}: false`).join(' and ')}.`,
+            steps: reboots.flatMap((s) => cloudSetStep(cloudInit, s, 'false') ?? []),
+          },
         });
       }
     }

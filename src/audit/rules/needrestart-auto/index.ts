@@ -1,5 +1,16 @@
-import { evidenceAt } from '../../support/evidence.js';
-import type { Rule } from '../../types.js';
+import { packageInstalled } from '../../../manifest/packages.js';
+import { evidenceAt, sourceLine } from '../../support/evidence.js';
+import type { AuditContext, Rule } from '../../types.js';
+
+/** dpkg knows needrestart but not as installed (removed, its conffiles left behind) and its program is gone. */
+function removed(context: AuditContext): boolean {
+  const packages = context.manifest.packages;
+  return (
+    packages.some((p) => p.name === 'needrestart') &&
+    packageInstalled(packages, 'needrestart') === undefined &&
+    !context.fs.exists('/usr/sbin/needrestart')
+  );
+}
 
 const rule: Rule = {
   id: 'needrestart-auto',
@@ -9,7 +20,7 @@ const rule: Rule = {
     'After any package upgrade needrestart restarts every service using an old library, without asking: an upgrade of libc or openssl on a running instance restarts the application and its network daemons mid-traffic.',
   check(context) {
     const needrestart = context.manifest.agents.needrestart;
-    if (!needrestart.present) return [];
+    if (!needrestart.present || removed(context)) return [];
     const findings = [];
     const conf = needrestart.restart;
     if (conf !== null && conf.value === 'a') {
@@ -18,7 +29,15 @@ const rule: Rule = {
         evidence: [evidenceAt(context.fs, conf.source)],
         remediation: {
           summary: "Set $nrconf{restart} = 'l'; (list only): restarts belong to a rollout of a new image.",
-          steps: [{ action: 'set-line' as const, path: conf.source.path, match: '$nrconf{restart}', line: "$nrconf{restart} = 'l';" }],
+          // The assignment that wins, not the first line that starts alike (an earlier one loses).
+          steps: [
+            {
+              action: 'set-line' as const,
+              path: conf.source.path,
+              match: sourceLine(context.fs, conf.source) ?? '$nrconf{restart}',
+              line: "$nrconf{restart} = 'l';",
+            },
+          ],
         },
       });
     }
@@ -31,7 +50,14 @@ const rule: Rule = {
           summary: 'Remove NEEDRESTART_MODE=a from /etc/environment.',
           steps:
             env.source.line !== undefined
-              ? [{ action: 'remove-line' as const, path: env.source.path, line: env.source.line, text: evidenceAt(context.fs, env.source).text ?? '' }]
+              ? [
+                  {
+                    action: 'remove-line' as const,
+                    path: env.source.path,
+                    line: env.source.line,
+                    text: evidenceAt(context.fs, env.source).text ?? '',
+                  },
+                ]
               : [],
         },
       });
