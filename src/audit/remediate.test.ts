@@ -57,3 +57,18 @@ describe('applying remediation steps', () => {
     expect(setLine('', 'c ', 'c 3')).toBe('c 3\n');
   });
 });
+
+describe('line removals of several findings in one file', () => {
+  it('are applied bottom-up, so each removes the line it names', () => {
+    const root = makeTree({ '/etc/rc.local': 'a\nb\nc\nd\n' });
+    const applied = applyRemediations(root, [
+      { rule: 'first', step: { action: 'remove-line', path: '/etc/rc.local', line: 2, text: 'b' } },
+      { rule: 'second', step: { action: 'remove-line', path: '/etc/rc.local', line: 4, text: 'd' } },
+    ]);
+    expect(applied.map((a) => [a.rule, a.applied])).toEqual([
+      ['first', true],
+      ['second', true],
+    ]);
+    expect(readFileSync(join(root, 'etc/rc.local'), 'utf8')).toBe('a\nc\n');
+  });
+});

@@ -49,42 +49,54 @@ export function applyRemediations(
   rootDir: string,
   steps: ReadonlyArray<{ rule: string; step: RemediationStep }>,
 ): AppliedStep[] {
-  return steps.map(({ rule, step }) => {
-    // A fresh reader per step: the reader caches what it resolved, and earlier steps change the tree.
-    const fs = openDirRootFs(rootDir);
-    switch (step.action) {
-      case 'write-file':
-        writeInside(rootDir, fs, step.path, step.content);
-        return { rule, step, applied: true };
-      case 'set-line':
-        writeInside(rootDir, fs, step.path, setLine(fs.readText(step.path) ?? '', step.match, step.line));
-        return { rule, step, applied: true };
-      case 'remove-line': {
-        const lines = (fs.readText(step.path) ?? '').split('\n');
-        if (lines[step.line - 1]?.trim() !== step.text.trim()) {
-          return {
-            rule,
-            step,
-            applied: false,
-            reason: `line ${step.line} of ${step.path} no longer reads "${step.text}"`,
-          };
-        }
-        lines.splice(step.line - 1, 1);
-        writeInside(rootDir, fs, step.path, lines.join('\n'));
-        return { rule, step, applied: true };
-      }
-      case 'mask-units':
-        for (const unit of step.units) maskUnit(rootDir, fs, unit);
-        return { rule, step, applied: true };
-      case 'command':
+  // Line removals go last and bottom-up, so one removal never shifts the line another one names.
+  const lineOf = (step: RemediationStep) => (step.action === 'remove-line' ? step.line : 0);
+  const ordered = [
+    ...steps.filter(({ step }) => step.action !== 'remove-line'),
+    ...steps
+      .filter(({ step }) => step.action === 'remove-line')
+      .sort((a, b) => lineOf(b.step) - lineOf(a.step)),
+  ];
+  const results = new Map<(typeof steps)[number], AppliedStep>();
+  for (const item of ordered) results.set(item, applyOne(rootDir, item.rule, item.step));
+  return steps.map((item) => results.get(item) as AppliedStep);
+}
+
+function applyOne(rootDir: string, rule: string, step: RemediationStep): AppliedStep {
+  // A fresh reader per step: the reader caches what it resolved, and earlier steps change the tree.
+  const fs = openDirRootFs(rootDir);
+  switch (step.action) {
+    case 'write-file':
+      writeInside(rootDir, fs, step.path, step.content);
+      return { rule, step, applied: true };
+    case 'set-line':
+      writeInside(rootDir, fs, step.path, setLine(fs.readText(step.path) ?? '', step.match, step.line));
+      return { rule, step, applied: true };
+    case 'remove-line': {
+      const lines = (fs.readText(step.path) ?? '').split('\n');
+      if (lines[step.line - 1]?.trim() !== step.text.trim()) {
         return {
           rule,
           step,
           applied: false,
-          reason: 'commands are not run by goldgate fix; run it in the image build',
+          reason: `line ${step.line} of ${step.path} no longer reads "${step.text}"`,
         };
+      }
+      lines.splice(step.line - 1, 1);
+      writeInside(rootDir, fs, step.path, lines.join('\n'));
+      return { rule, step, applied: true };
     }
-  });
+    case 'mask-units':
+      for (const unit of step.units) maskUnit(rootDir, fs, unit);
+      return { rule, step, applied: true };
+    case 'command':
+      return {
+        rule,
+        step,
+        applied: false,
+        reason: 'commands are not run by goldgate fix; run it in the image build',
+      };
+  }
 }
 
 /** The text with the first line starting with `match` replaced by `line`, or `line` appended. */

@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 import type { CloudInitSection, CloudInitSetting } from '../../manifest/cloud-init/index.js';
+import { findUnit } from '../../manifest/systemd/index.js';
+import type { SystemdSection } from '../../manifest/systemd/index.js';
 import type { RemediationStep } from '../types.js';
 
 export const CLOUD_CFG_D = '/etc/cloud/cloud.cfg.d';
@@ -11,9 +13,26 @@ export interface EffectiveCloudSetting extends CloudInitSetting {
   encoded: boolean;
 }
 
-/** Whether cloud-init runs at boot in this image. */
-export function cloudInitActive(section: CloudInitSection): boolean {
-  return section.present && section.disabled === null;
+/** The units that run cloud-init's stages (24.x adds cloud-init-main and cloud-init-network). */
+const CLOUD_INIT_UNITS = [
+  'cloud-init-local.service',
+  'cloud-init.service',
+  'cloud-init-main.service',
+  'cloud-init-network.service',
+  'cloud-config.service',
+  'cloud-final.service',
+];
+
+/**
+ * Whether cloud-init runs at boot in this image: installed, not disabled by
+ * /etc/cloud/cloud-init.disabled, and neither
+ * cloud-init.target nor every one of its stage services masked.
+ */
+export function cloudInitActive(section: CloudInitSection, systemd: SystemdSection): boolean {
+  if (!section.present || section.disabled !== null) return false;
+  if (findUnit(systemd, 'cloud-init.target')?.masked === true) return false;
+  const stages = CLOUD_INIT_UNITS.map((name) => findUnit(systemd, name)).filter((unit) => unit !== undefined);
+  return stages.length === 0 || stages.some((unit) => !unit.masked);
 }
 
 /** Whether a config module runs: listed in a stage, or no stage lists at all (nothing can be told). */

@@ -422,6 +422,13 @@ describe('auto-reboot: cloud-init', () => {
       },
     ],
     [
+      'with cloud-init.target masked',
+      {
+        [DROP_IN]: 'package_upgrade: true\npackage_reboot_if_required: true\n',
+        '/etc/systemd/system/cloud-init.target': { link: '/dev/null' },
+      },
+    ],
+    [
       'without cloud-init',
       {
         [DROP_IN]: 'package_upgrade: true\npackage_reboot_if_required: true\n',

@@ -77,7 +77,10 @@ const rule: Rule = {
       });
     }
     const cloudInit = context.manifest.cloudInit;
-    if (cloudInitActive(cloudInit) && moduleRuns(cloudInit, 'package_update_upgrade_install')) {
+    if (
+      cloudInitActive(cloudInit, context.manifest.systemd) &&
+      moduleRuns(cloudInit, 'package_update_upgrade_install')
+    ) {
       // cc_package_update_upgrade_install reads each option under its old and new names (either
       // true is true) and reboots after an upgrade or after installing the `packages` list.
       const trueOnes = (keys: readonly string[]): EffectiveCloudSetting[] =>

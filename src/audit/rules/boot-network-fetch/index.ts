@@ -11,7 +11,8 @@ const rule: Rule = {
     return bootFindings(
       context,
       'network-fetch',
-      (hit) => `${hit.tool} ${hit.action}${hit.target !== undefined ? ` ${hit.target}` : ''} (line ${hit.line})`,
+      (hit) =>
+        `${hit.tool} ${hit.action}${hit.target !== undefined ? ` ${hit.target}` : ''} (line ${hit.line})`,
       (hits) =>
         hits.some((h) => h.action === 'pipe-to-shell')
           ? 'Bake what the script downloads into the image with a checksum; never pipe a download into a shell at boot.'

@@ -11,8 +11,10 @@ const rule: Rule = {
     return bootFindings(
       context,
       'package-install',
-      (hit) => `${hit.tool} ${hit.action} (line ${hit.line})${hit.detail !== undefined ? ` ${hit.detail}` : ''}`,
-      () => 'Install these packages when the image is baked (the spec’s packages), and remove the install from the boot path.',
+      (hit) =>
+        `${hit.tool} ${hit.action} (line ${hit.line})${hit.detail !== undefined ? ` ${hit.detail}` : ''}`,
+      () =>
+        'Install these packages when the image is baked (the spec’s packages), and remove the install from the boot path.',
     );
   },
 };

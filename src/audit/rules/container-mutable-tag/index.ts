@@ -1,31 +1,72 @@
+import { posix } from 'node:path';
+import { findUnit, parseUnitFile } from '../../../manifest/systemd/index.js';
+import type { UnitFileEntry } from '../../../manifest/systemd/index.js';
 import { judgeImage } from '../../shell/image.js';
 import { bootFindings } from '../../support/boot-findings.js';
-import type { Evidence, Rule, RuleFinding } from '../../types.js';
+import { evidenceAt } from '../../support/evidence.js';
+import type { AuditContext, Evidence, Rule, RuleFinding } from '../../types.js';
 
-/** Podman quadlet directories: `.container` files become services that pull `Image=` at boot. */
+/** Podman quadlet directories, highest priority first: `.container` files become services that pull `Image=` at boot. */
 const QUADLET_DIRS = ['/etc/containers/systemd', '/usr/share/containers/systemd'];
+const INSTALL_KEYS = new Set(['WantedBy', 'RequiredBy', 'UpheldBy']);
 
-function quadletFindings(context: Parameters<Rule['check']>[0]): RuleFinding[] {
+/** The last assignment of a key in a section, as quadlet's `Lookup` reads it. */
+function lastOf(entries: readonly UnitFileEntry[], section: string, key: string): UnitFileEntry | undefined {
+  return entries.findLast((entry) => entry.section === section && entry.key === key);
+}
+
+/** A quadlet file by name, from the directory that wins (/etc over /usr/share). */
+function quadletFile(context: AuditContext, name: string): string | undefined {
+  return QUADLET_DIRS.map((dir) => `${dir}/${name}`).find((path) => context.fs.stat(path)?.kind === 'file');
+}
+
+function quadletFindings(context: AuditContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
+  const seen = new Set<string>();
   for (const dir of QUADLET_DIRS) {
     for (const entry of context.fs.readdir(dir)) {
-      if (!entry.name.endsWith('.container') || entry.kind === 'dir') continue;
-      const lines = context.fs.readText(entry.path)?.split('\n') ?? [];
-      const evidence: Evidence[] = [];
-      const reasons: string[] = [];
-      lines.forEach((line, index) => {
-        const match = /^\s*Image\s*=\s*(\S+)\s*$/.exec(line);
-        if (match === null) return;
-        const verdict = judgeImage(match[1] ?? '', false);
-        if (verdict.pinned) return;
-        evidence.push({ path: entry.path, line: index + 1, text: line.trim() });
-        reasons.push(`${match[1] ?? ''}: ${verdict.reason}`);
-      });
-      if (evidence.length === 0) continue;
+      if (!entry.name.endsWith('.container') || seen.has(entry.name)) continue;
+      seen.add(entry.name);
+      if (context.fs.stat(entry.path)?.kind !== 'file') continue;
+      const parsed = parseUnitFile(context.fs.readText(entry.path) ?? '', entry.path);
+      // The generator links a quadlet only from its [Install] section: without one it is not started at boot.
+      const installed = parsed.entries.some(
+        (e) => e.section === 'Install' && INSTALL_KEYS.has(e.key) && e.value.trim() !== '',
+      );
+      const service =
+        lastOf(parsed.entries, 'Container', 'ServiceName')?.value.trim() ||
+        entry.name.replace(/\.container$/, '');
+      if (
+        !parsed.loadable ||
+        !installed ||
+        findUnit(context.manifest.systemd, `${service}.service`)?.masked === true
+      )
+        continue;
+      const image = lastOf(parsed.entries, 'Container', 'Image');
+      if (image === undefined) continue;
+      const evidence: Evidence[] = [evidenceAt(context.fs, { path: entry.path, line: image.line })];
+      let ref = image.value.trim();
+      // `Image=web.image` names a .image quadlet, whose own Image= is what podman pulls.
+      if (ref.endsWith('.image')) {
+        const imagePath = quadletFile(context, posix.basename(ref));
+        const imageParsed =
+          imagePath === undefined
+            ? undefined
+            : parseUnitFile(context.fs.readText(imagePath) ?? '', imagePath);
+        const pulled = imageParsed === undefined ? undefined : lastOf(imageParsed.entries, 'Image', 'Image');
+        if (imagePath === undefined || pulled === undefined) continue;
+        ref = pulled.value.trim();
+        evidence.push(evidenceAt(context.fs, { path: imagePath, line: pulled.line }));
+      }
+      const verdict = judgeImage(ref, false);
+      if (verdict.pinned) continue;
       findings.push({
-        message: `quadlet ${entry.name} runs ${reasons.join('; ')}; podman pulls it when the service starts.`,
+        message: `quadlet ${entry.name} runs ${ref}: ${verdict.reason}; podman pulls it when the service starts.`,
         evidence,
-        remediation: { summary: 'Pin Image= to a digest (image@sha256:…) and pull it into the image at bake time.', steps: [] },
+        remediation: {
+          summary: 'Pin Image= to a digest (image@sha256:…) and pull it into the image at bake time.',
+          steps: [],
+        },
       });
     }
   }
@@ -43,8 +84,10 @@ const rule: Rule = {
       ...bootFindings(
         context,
         'container-mutable',
-        (hit) => `${hit.tool} ${hit.action} ${hit.target ?? ''} (${hit.detail ?? 'no digest'}, line ${hit.line})`,
-        () => 'Refer to each image by digest (name@sha256:…), and pull it when the image is baked, not at boot.',
+        (hit) =>
+          `${hit.tool} ${hit.action} ${hit.target ?? ''} (${hit.detail ?? 'no digest'}, line ${hit.line})`,
+        () =>
+          'Refer to each image by digest (name@sha256:…), and pull it when the image is baked, not at boot.',
       ).map((finding) => ({ ...finding, remediation: { ...finding.remediation, steps: [] } })),
       ...quadletFindings(context),
     ];

@@ -9,6 +9,8 @@ const SOURCES = [
   { unit: 'dnf-automatic-install.timer', config: 'automatic', forcesInstall: true },
   { unit: 'dnf5-automatic.timer', config: 'automatic5', forcesInstall: false },
   { unit: 'yum-cron.service', config: 'yumCron', forcesInstall: false },
+  // yum-cron.service turns on both cron jobs: the hourly one reads its own file.
+  { unit: 'yum-cron.service', config: 'yumCronHourly', forcesInstall: false },
 ] as const;
 
 function applies(config: AutomaticUpdates | null): boolean {
@@ -18,7 +20,10 @@ function applies(config: AutomaticUpdates | null): boolean {
 function timerEvidence(context: AuditContext, unitName: string): Evidence[] {
   const unit = activeTimer(context, unitName);
   if (unit === undefined) return [];
-  return [...unit.wantedBy.map((link) => ({ path: link.via })), ...(unit.fragment !== null ? [{ path: unit.fragment.path }] : [])];
+  return [
+    ...unit.wantedBy.map((link) => ({ path: link.via })),
+    ...(unit.fragment !== null ? [{ path: unit.fragment.path }] : []),
+  ];
 }
 
 const rule: Rule = {
@@ -36,14 +41,28 @@ const rule: Rule = {
       const config = dnf[source.config];
       if (!source.forcesInstall && !applies(config)) continue;
       const apply = config?.applyUpdates ?? null;
-      const evidence = uniqueEvidence([...unitEvidence, ...(apply !== null && !source.forcesInstall ? [evidenceAt(context.fs, apply.source)] : [])]);
-      const why = source.forcesInstall ? 'it runs dnf-automatic --installupdates, whatever apply_updates says' : `apply_updates = ${apply?.raw ?? 'yes'} (${apply?.source.path ?? ''})`;
+      const evidence = uniqueEvidence([
+        ...unitEvidence,
+        ...(apply !== null && !source.forcesInstall ? [evidenceAt(context.fs, apply.source)] : []),
+      ]);
+      const why = source.forcesInstall
+        ? 'it runs dnf-automatic --installupdates, whatever apply_updates says'
+        : `apply_updates = ${apply?.raw ?? 'yes'} (${apply?.source.path ?? ''})`;
       const steps: RuleFinding['remediation']['steps'] = [{ action: 'mask-units', units: [source.unit] }];
-      if (apply !== null && !source.forcesInstall) steps.push({ action: 'set-line', path: apply.source.path, match: 'apply_updates', line: 'apply_updates = no' });
+      if (apply !== null && !source.forcesInstall)
+        steps.push({
+          action: 'set-line',
+          path: apply.source.path,
+          match: 'apply_updates',
+          line: 'apply_updates = no',
+        });
       findings.push({
         message: `${source.unit} starts at boot and installs updates: ${why}.`,
         evidence,
-        remediation: { summary: `Mask ${source.unit}${apply !== null && !source.forcesInstall ? ' and set apply_updates = no' : ''}; ship updates by baking a new image.`, steps },
+        remediation: {
+          summary: `Mask ${source.unit}${apply !== null && !source.forcesInstall ? ' and set apply_updates = no' : ''}; ship updates by baking a new image.`,
+          steps,
+        },
       });
     }
     return findings;

@@ -15,8 +15,17 @@ const rule: Rule = {
     const units = SNAPD_UNITS.map((name) => activeTimer(context, name)).filter((unit) => unit !== undefined);
     if (units.length === 0) return [];
     const hold = snap.hold;
-    if (hold !== null && (hold.kind === 'forever' || (hold.kind === 'until' && Date.parse(hold.value) > context.now.getTime()))) return [];
-    const expired = hold !== null && hold.kind === 'until' ? `its refresh hold expired on ${hold.value}` : hold !== null ? `its refresh hold "${hold.value}" is not one snapd accepts` : 'no refresh hold is set';
+    if (
+      hold !== null &&
+      (hold.kind === 'forever' || (hold.kind === 'until' && Date.parse(hold.value) > context.now.getTime()))
+    )
+      return [];
+    const expired =
+      hold !== null && hold.kind === 'until'
+        ? `its refresh hold expired on ${hold.value}`
+        : hold !== null
+          ? `its refresh hold "${hold.value}" is not one snapd accepts`
+          : 'no refresh hold is set';
     const evidence: Evidence[] = [
       ...snap.presence,
       ...units.flatMap((unit) => unit.wantedBy.map((link) => ({ path: link.via }))),
@@ -27,7 +36,8 @@ const rule: Rule = {
         message: `snapd is installed and ${units.map((u) => u.name).join(' and ')} start${units.length === 1 ? 's' : ''} at boot; ${expired}${snap.seededSnaps.length > 0 ? `; seeded snaps: ${snap.seededSnaps.join(', ')}` : ''}.`,
         evidence,
         remediation: {
-          summary: 'Hold refreshes in the image (snap refresh --hold), or mask snapd if the image needs no snaps.',
+          summary:
+            'Hold refreshes in the image (snap refresh --hold), or mask snapd if the image needs no snaps.',
           steps: [{ action: 'command', argv: ['snap', 'refresh', '--hold'] }],
         },
       },
