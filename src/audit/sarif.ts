@@ -52,7 +52,6 @@ export function toSarif(report: AuditReport, rules: readonly Rule[], toolVersion
         originalUriBaseIds: {
           IMAGEROOT: { description: { text: `Root of the audited image (${report.image.source})` } },
         },
-        automationDetails: { id: `goldgate/audit/${report.image.digest}` },
         results: report.findings.map((finding) => ({
           ruleId: finding.rule,
           ...(index.has(finding.rule) ? { ruleIndex: index.get(finding.rule) } : {}),

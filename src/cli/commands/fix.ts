@@ -65,7 +65,7 @@ export function registerFix(program: Command, terminal: Terminal, result: { code
           terminal.out(`${item.rule}: ${describeStep(item.step)}\n    ${mark}\n`);
         }
         terminal.out(
-          `${before.summary.total} findings before, ${after.summary.total} after${flags.dryRun === true ? ' (dry run: nothing changed)' : ''}.\n`,
+          `${before.summary.total} finding${before.summary.total === 1 ? '' : 's'} before, ${after.summary.total} after${flags.dryRun === true ? ' (dry run: nothing changed)' : ''}.\n`,
         );
         for (const finding of after.findings)
           terminal.out(`  left: ${finding.rule} (${finding.severity}): ${finding.message}\n`);

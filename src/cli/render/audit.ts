@@ -27,6 +27,8 @@ export function describeStep(step: RemediationStep): string {
   }
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** The human report: findings grouped by severity, each with its evidence and fix. */
 export function renderAudit(
   report: AuditReport,
@@ -71,7 +73,7 @@ export function renderAudit(
     (s) => `${report.summary.bySeverity[s]} ${s}`,
   );
   lines.push(
-    `${report.summary.total} findings (${counts.join(', ')}) from ${report.summary.rulesRun} rules; failing at ${options.failOn}.`,
+    `${plural(report.summary.total, 'finding')} (${counts.join(', ')}) from ${plural(report.summary.rulesRun, 'rule')}; failing at ${options.failOn}.`,
   );
   return `${lines.join('\n')}\n`;
 }

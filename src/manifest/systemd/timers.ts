@@ -99,7 +99,8 @@ export function timerStamp(fs: RootFs, timerName: string): { path: string; mtime
   const path = `${TIMER_STAMP_DIR}/stamp-${timerName}`;
   const info = fs.stat(path);
   if (info === undefined || info.kind !== 'file') return null;
-  return { path, mtime: new Date(Math.floor(info.mtimeMs)).toISOString() };
+  // Whole seconds: tar keeps only those, and the same image must give the same manifest however it is read.
+  return { path, mtime: new Date(Math.floor(info.mtimeMs / 1000) * 1000).toISOString() };
 }
 
 /**
