@@ -5,28 +5,16 @@ import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { makeTree } from '../test-support/tree.js';
 import { dpkgStatus } from '../test-support/audit.js';
+import { APT_DAILY_TIMER, AUTO_UPGRADES } from '../test-support/debian-files.js';
 import { main } from './main.js';
 import { recordingTerminal } from './terminal.js';
-
-const APT_DAILY_TIMER = `[Unit]
-Description=Daily apt download activities
-
-[Timer]
-OnCalendar=*-*-* 6,18:00
-RandomizedDelaySec=12h
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
 
 /** A small Debian-like tree with the incident's configuration. */
 function incidentTree(): string {
   return makeTree({
     '/etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
     '/var/lib/dpkg/status': dpkgStatus({ 'unattended-upgrades': '2.9.1+nmu3', apt: '2.6.1' }),
-    '/etc/apt/apt.conf.d/20auto-upgrades':
-      'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+    '/etc/apt/apt.conf.d/20auto-upgrades': AUTO_UPGRADES,
     '/lib/systemd/system/apt-daily.timer': APT_DAILY_TIMER,
     '/etc/systemd/system/timers.target.wants/apt-daily.timer': {
       link: '/lib/systemd/system/apt-daily.timer',

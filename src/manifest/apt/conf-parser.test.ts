@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AUTO_UPGRADES } from '../../test-support/debian-files.js';
 import { treeFs } from '../../test-support/tree.js';
 import { parseAptConf, readAptConfFile } from './conf-parser.js';
 import type { AptConfAssignment } from './conf-parser.js';
@@ -16,10 +17,7 @@ function brief(assignments: AptConfAssignment[]): string[] {
 
 describe('parseAptConf', () => {
   it("reads Debian's 20auto-upgrades into exact assignments", () => {
-    const parsed = parseAptConf(
-      'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
-      P,
-    );
+    const parsed = parseAptConf(AUTO_UPGRADES, P);
     expect(parsed).toEqual({
       assignments: [
         {

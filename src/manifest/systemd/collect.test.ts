@@ -1,73 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { treeFs } from '../../test-support/tree.js';
 import type { TreeEntry } from '../../test-support/tree.js';
+import {
+  APT_DAILY_SERVICE,
+  APT_DAILY_TIMER,
+  APT_DAILY_UPGRADE_SERVICE,
+  APT_DAILY_UPGRADE_TIMER,
+  UNATTENDED_UPGRADES_SERVICE,
+} from '../../test-support/debian-files.js';
 import { collectSystemd, findUnit } from './index.js';
 import type { SystemdSection, Unit } from './index.js';
 
 const LIB = '/usr/lib/systemd/system';
 
-// The files as Debian bookworm ships them (apt 2.6, unattended-upgrades 2.9, systemd 252), abridged.
-const APT_DAILY_TIMER = `[Unit]
-Description=Daily apt download activities
-
-[Timer]
-OnCalendar=*-*-* 6,18:00
-RandomizedDelaySec=12h
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const APT_DAILY_SERVICE = `[Unit]
-Description=Daily apt download activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily update
-`;
-const APT_DAILY_UPGRADE_TIMER = `[Unit]
-Description=Daily apt upgrade and clean activities
-After=apt-daily.timer
-
-[Timer]
-OnCalendar=*-*-* 6:00
-RandomizedDelaySec=60m
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const APT_DAILY_UPGRADE_SERVICE = `[Unit]
-Description=Daily apt upgrade and clean activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=apt-daily.service network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily install
-KillMode=process
-TimeoutStopSec=900
-`;
-const UNATTENDED_UPGRADES_SERVICE = `[Unit]
-Description=Unattended Upgrades Shutdown
-After=network.target local-fs.target systemd-logind.service
-RequiresMountsFor=/run /var/log /var/run /var/lib /boot
-Documentation=man:unattended-upgrade(8)
-
-[Service]
-ExecStart=/usr/share/unattended-upgrades/unattended-upgrade-shutdown --wait-for-signal
-TimeoutStopSec=1800
-KillMode=process
-
-[Install]
-WantedBy=multi-user.target
-`;
+// The other units as Debian bookworm ships them (openssh, systemd 252), abridged.
 const SSH_SERVICE = `[Unit]
 Description=OpenBSD Secure Shell server
 After=network.target auditd.service

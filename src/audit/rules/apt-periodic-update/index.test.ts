@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js';
+import { APT_DAILY_SERVICE, APT_DAILY_TIMER, AUTO_UPGRADES } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
 
@@ -10,32 +11,9 @@ const OVERRIDE = `${PARTS}/99goldgate-immutable`;
 const UPDATE = 'APT::Periodic::Update-Package-Lists';
 const DOWNLOAD = 'APT::Periodic::Download-Upgradeable-Packages';
 
-// Verbatim: Debian bookworm's 20auto-upgrades, Ubuntu's 10periodic (update-notifier-common), apt 2.6's units.
-const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
+// Verbatim: Ubuntu's 10periodic (update-notifier-common).
 const UBUNTU_PERIODIC =
   'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Download-Upgradeable-Packages "0";\nAPT::Periodic::AutocleanInterval "0";\n';
-const DAILY_TIMER = `[Unit]
-Description=Daily apt download activities
-
-[Timer]
-OnCalendar=*-*-* 6,18:00
-RandomizedDelaySec=12h
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const DAILY_SERVICE = `[Unit]
-Description=Daily apt download activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily update
-`;
 
 function setZero(key: string, path = OVERRIDE) {
   return { action: 'set-line', path, match: `${key} `, line: `${key} "0";` };
@@ -47,8 +25,8 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     '/lib': { link: 'usr/lib' },
     '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1', 'unattended-upgrades': '2.9.1+nmu3' }),
     [`${PARTS}/20auto-upgrades`]: AUTO_UPGRADES,
-    '/usr/lib/systemd/system/apt-daily.timer': DAILY_TIMER,
-    '/usr/lib/systemd/system/apt-daily.service': DAILY_SERVICE,
+    '/usr/lib/systemd/system/apt-daily.timer': APT_DAILY_TIMER,
+    '/usr/lib/systemd/system/apt-daily.service': APT_DAILY_SERVICE,
     '/etc/systemd/system/timers.target.wants/apt-daily.timer': {
       link: '/lib/systemd/system/apt-daily.timer',
     },

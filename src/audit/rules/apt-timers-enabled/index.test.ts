@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { applyRemediations, remediationSteps } from '../../remediate.js';
 import type { Finding } from '../../types.js';
 import { auditDir, auditTree, dpkgStatus, TEST_NOW } from '../../../test-support/audit.js';
+import {
+  APT_DAILY_SERVICE,
+  APT_DAILY_TIMER,
+  APT_DAILY_UPGRADE_SERVICE,
+  APT_DAILY_UPGRADE_TIMER,
+  AUTO_UPGRADES,
+} from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
 
@@ -12,56 +19,6 @@ const WANTS = '/etc/systemd/system/timers.target.wants';
 const STAMPS = '/var/lib/systemd/timers';
 const DAYS = 86_400_000;
 
-// Verbatim from Debian bookworm (apt 2.6.1, unattended-upgrades 2.9.1+nmu3).
-const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
-const DAILY_TIMER = `[Unit]
-Description=Daily apt download activities
-
-[Timer]
-OnCalendar=*-*-* 6,18:00
-RandomizedDelaySec=12h
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const DAILY_SERVICE = `[Unit]
-Description=Daily apt download activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily update
-`;
-const UPGRADE_TIMER = `[Unit]
-Description=Daily apt upgrade and clean activities
-After=apt-daily.timer
-
-[Timer]
-OnCalendar=*-*-* 6:00
-RandomizedDelaySec=60m
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const UPGRADE_SERVICE = `[Unit]
-Description=Daily apt upgrade and clean activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=apt-daily.service network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily install
-KillMode=process
-TimeoutStopSec=900
-`;
-
 /** A merged-/usr Debian bookworm image as mmdebstrap leaves it with unattended-upgrades. */
 function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string, TreeEntry> {
   const entries: Record<string, TreeEntry | null> = {
@@ -69,10 +26,10 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     '/lib': { link: 'usr/lib' },
     '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1', 'unattended-upgrades': '2.9.1+nmu3' }),
     [`${PARTS}/20auto-upgrades`]: AUTO_UPGRADES,
-    [`${UNITS}/apt-daily.timer`]: DAILY_TIMER,
-    [`${UNITS}/apt-daily.service`]: DAILY_SERVICE,
-    [`${UNITS}/apt-daily-upgrade.timer`]: UPGRADE_TIMER,
-    [`${UNITS}/apt-daily-upgrade.service`]: UPGRADE_SERVICE,
+    [`${UNITS}/apt-daily.timer`]: APT_DAILY_TIMER,
+    [`${UNITS}/apt-daily.service`]: APT_DAILY_SERVICE,
+    [`${UNITS}/apt-daily-upgrade.timer`]: APT_DAILY_UPGRADE_TIMER,
+    [`${UNITS}/apt-daily-upgrade.service`]: APT_DAILY_UPGRADE_SERVICE,
     [`${WANTS}/apt-daily.timer`]: { link: '/lib/systemd/system/apt-daily.timer' },
     [`${WANTS}/apt-daily-upgrade.timer`]: { link: '/lib/systemd/system/apt-daily-upgrade.timer' },
     ...changes,
@@ -241,8 +198,8 @@ describe('apt-timers-enabled: found', () => {
       {
         '/var/lib/dpkg/status': dpkgStatus({ 'unattended-upgrades': '1.11.2' }),
         [`${PARTS}/20auto-upgrades`]: AUTO_UPGRADES,
-        '/lib/systemd/system/apt-daily-upgrade.timer': UPGRADE_TIMER,
-        '/lib/systemd/system/apt-daily-upgrade.service': UPGRADE_SERVICE,
+        '/lib/systemd/system/apt-daily-upgrade.timer': APT_DAILY_UPGRADE_TIMER,
+        '/lib/systemd/system/apt-daily-upgrade.service': APT_DAILY_UPGRADE_SERVICE,
         [`${WANTS}/apt-daily-upgrade.timer`]: { link: '/lib/systemd/system/apt-daily-upgrade.timer' },
       },
       RULE,
@@ -256,7 +213,7 @@ describe('apt-timers-enabled: found', () => {
   });
 
   it('cites an administrator’s copy of the timer in /etc/systemd/system', () => {
-    const copy = DAILY_TIMER.replace('6,18:00', '4:00');
+    const copy = APT_DAILY_TIMER.replace('6,18:00', '4:00');
     const daily = forTimer(
       auditTree(bookworm({ '/etc/systemd/system/apt-daily.timer': copy }), RULE),
       'apt-daily.timer',

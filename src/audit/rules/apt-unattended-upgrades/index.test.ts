@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js';
+import {
+  APT_DAILY_UPGRADE_SERVICE,
+  APT_DAILY_UPGRADE_TIMER,
+  AUTO_UPGRADES,
+} from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
 
@@ -9,33 +14,6 @@ const RULE = 'apt-unattended-upgrades';
 const fixture = (name: string): string =>
   readFileSync(new URL(`__fixtures__/${name}`, import.meta.url), 'utf8');
 
-// Debian bookworm, verbatim: written by unattended-upgrades' postinst, and apt's units.
-const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
-const UPGRADE_TIMER = `[Unit]
-Description=Daily apt upgrade and clean activities
-After=apt-daily.timer
-
-[Timer]
-OnCalendar=*-*-* 6:00
-RandomizedDelaySec=60m
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
-const UPGRADE_SERVICE = `[Unit]
-Description=Daily apt upgrade and clean activities
-Documentation=man:apt(8)
-ConditionACPower=true
-After=apt-daily.service network.target network-online.target systemd-networkd.service NetworkManager.service connman.service
-
-[Service]
-Type=oneshot
-ExecStartPre=-/usr/lib/apt/apt-helper wait-online
-ExecStart=/usr/lib/apt/apt.systemd.daily install
-KillMode=process
-TimeoutStopSec=900
-`;
 const DEBCONF = `// Pre-configure all packages with debconf before they are installed.
 // If you don't like it, comment it out.
 DPkg::Pre-Install-Pkgs {"/usr/sbin/dpkg-preconfigure --apt || true";};
@@ -62,8 +40,8 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     [`${PARTS}/20auto-upgrades`]: AUTO_UPGRADES,
     [`${PARTS}/50unattended-upgrades`]: fixture('50unattended-upgrades'),
     [`${PARTS}/70debconf`]: DEBCONF,
-    '/usr/lib/systemd/system/apt-daily-upgrade.timer': UPGRADE_TIMER,
-    '/usr/lib/systemd/system/apt-daily-upgrade.service': UPGRADE_SERVICE,
+    '/usr/lib/systemd/system/apt-daily-upgrade.timer': APT_DAILY_UPGRADE_TIMER,
+    '/usr/lib/systemd/system/apt-daily-upgrade.service': APT_DAILY_UPGRADE_SERVICE,
     '/etc/systemd/system/timers.target.wants/apt-daily-upgrade.timer': {
       link: '/lib/systemd/system/apt-daily-upgrade.timer',
     },

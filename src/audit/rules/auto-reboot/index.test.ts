@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js';
+import { APT_DAILY_UPGRADE_TIMER, AUTO_UPGRADES } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
 
@@ -37,11 +38,9 @@ describe('auto-reboot: unattended-upgrades', () => {
   const BOOKWORM: Changes = {
     '/lib': { link: 'usr/lib' },
     '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1', 'unattended-upgrades': '2.9.1+nmu3' }),
-    [`${PARTS}/20auto-upgrades`]:
-      'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+    [`${PARTS}/20auto-upgrades`]: AUTO_UPGRADES,
     [`${PARTS}/50unattended-upgrades`]: fixture('50unattended-upgrades'),
-    [`${UNITS}/apt-daily-upgrade.timer`]:
-      '[Unit]\nDescription=Daily apt upgrade and clean activities\nAfter=apt-daily.timer\n\n[Timer]\nOnCalendar=*-*-* 6:00\nRandomizedDelaySec=60m\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n',
+    [`${UNITS}/apt-daily-upgrade.timer`]: APT_DAILY_UPGRADE_TIMER,
     [`${UNITS}/apt-daily-upgrade.service`]:
       '[Unit]\nDescription=Daily apt upgrade and clean activities\n\n[Service]\nType=oneshot\nExecStart=/usr/lib/apt/apt.systemd.daily install\n',
     [`${WANTS}/apt-daily-upgrade.timer`]: { link: '/lib/systemd/system/apt-daily-upgrade.timer' },

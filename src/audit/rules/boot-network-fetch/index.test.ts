@@ -3,54 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree } from '../../../test-support/audit.js';
+import { ENABLED, exe, lines, SCRIPT, service } from '../../../test-support/boot-trees.js';
 import { makeTree } from '../../../test-support/tree.js';
-import type { TreeEntry } from '../../../test-support/tree.js';
 
 const RULE = 'boot-network-fetch';
 const PIPE_SUMMARY =
   'Bake what the script downloads into the image with a checksum; never pipe a download into a shell at boot.';
 const FETCH_SUMMARY =
   'Bake what the script downloads into the image (with a checksum) instead of fetching it at boot.';
-const lines = (...text: string[]) => `${text.join('\n')}\n`;
-const exe = (content: string) => ({ content, mode: 0o755 });
-
-const UNIT = lines(
-  '[Unit]',
-  'Description=Bootstrap the web node',
-  'After=network-online.target',
-  'Wants=network-online.target',
-  '',
-  '[Service]',
-  'Type=oneshot',
-  'RemainAfterExit=yes',
-  'ExecStartPre=/usr/bin/apt-get install -y nginx',
-  'ExecStart=/usr/local/bin/bootstrap.sh',
-  '',
-  '[Install]',
-  'WantedBy=multi-user.target',
-);
-const SCRIPT = lines(
-  '#!/bin/bash',
-  '# Bootstrap the web node on first boot.',
-  'set -euo pipefail',
-  '',
-  'curl -fsSL https://get.example.com | sh',
-  'pip install -r /opt/app/requirements.txt',
-  'echo "apt-get install x"',
-  'systemctl restart nginx',
-);
-const ENABLED = {
-  '/etc/systemd/system/multi-user.target.wants/bootstrap.service': {
-    link: '/usr/lib/systemd/system/bootstrap.service',
-  },
-};
-function service(entries: Record<string, TreeEntry> = {}): Record<string, TreeEntry> {
-  return {
-    '/usr/lib/systemd/system/bootstrap.service': UNIT,
-    '/usr/local/bin/bootstrap.sh': exe(SCRIPT),
-    ...entries,
-  };
-}
 const CLOUD = {
   '/etc/cloud/cloud.cfg': lines(
     'cloud_init_modules:',

@@ -7,6 +7,8 @@ import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { buildManifest } from '../../../manifest/manifest.js';
 import { openDirRootFs } from '../../../rootfs/dir.js';
 import { auditDir, auditTree } from '../../../test-support/audit.js';
+import { ENABLED, exe, lines, SCRIPT, service, UNIT } from '../../../test-support/boot-trees.js';
+import { APT_DAILY_SERVICE } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
 import { RULES } from '../api.js';
@@ -14,46 +16,6 @@ import { RULES } from '../api.js';
 const RULE = 'boot-script-package-install';
 const SUMMARY =
   'Install these packages when the image is baked (the spec’s packages), and remove the install from the boot path.';
-const lines = (...text: string[]) => `${text.join('\n')}\n`;
-const exe = (content: string) => ({ content, mode: 0o755 });
-
-const UNIT = lines(
-  '[Unit]',
-  'Description=Bootstrap the web node',
-  'After=network-online.target',
-  'Wants=network-online.target',
-  '',
-  '[Service]',
-  'Type=oneshot',
-  'RemainAfterExit=yes',
-  'ExecStartPre=/usr/bin/apt-get install -y nginx',
-  'ExecStart=/usr/local/bin/bootstrap.sh',
-  '',
-  '[Install]',
-  'WantedBy=multi-user.target',
-);
-const SCRIPT = lines(
-  '#!/bin/bash',
-  '# Bootstrap the web node on first boot.',
-  'set -euo pipefail',
-  '',
-  'curl -fsSL https://get.example.com | sh',
-  'pip install -r /opt/app/requirements.txt',
-  'echo "apt-get install x"',
-  'systemctl restart nginx',
-);
-const ENABLED = {
-  '/etc/systemd/system/multi-user.target.wants/bootstrap.service': {
-    link: '/usr/lib/systemd/system/bootstrap.service',
-  },
-};
-function service(entries: Record<string, TreeEntry> = {}): Record<string, TreeEntry> {
-  return {
-    '/usr/lib/systemd/system/bootstrap.service': UNIT,
-    '/usr/local/bin/bootstrap.sh': exe(SCRIPT),
-    ...entries,
-  };
-}
 
 const DEBIAN_CFG = lines(
   'users:',
@@ -360,18 +322,7 @@ describe('boot-script-package-install: systemd services', () => {
 
   it('leaves Debian’s apt-daily.service to the apt rules', () => {
     const tree = {
-      '/usr/lib/systemd/system/apt-daily.service': lines(
-        '[Unit]',
-        'Description=Daily apt download activities',
-        'Documentation=man:apt(8)',
-        'ConditionACPower=true',
-        'After=network.target network-online.target systemd-networkd.service NetworkManager.service connman.service',
-        '',
-        '[Service]',
-        'Type=oneshot',
-        'ExecStartPre=-/usr/lib/apt/apt-helper wait-online',
-        'ExecStart=/usr/lib/apt/apt.systemd.daily update',
-      ),
+      '/usr/lib/systemd/system/apt-daily.service': APT_DAILY_SERVICE,
       '/usr/lib/systemd/system/apt-daily.timer': lines(
         '[Timer]',
         'OnCalendar=*-*-* 6,18:00',
