@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, inject, it } from 'vitest';
+import { inject, it } from 'vitest';
+import { tempDir } from './tree.js';
 
 /** The shared base root filesystem; undefined in the fast tier. */
 export function baseRootfs(): string | undefined {
@@ -19,8 +18,7 @@ export function itWithBase(name: string, fn: () => unknown, timeout?: number): v
 export function copyOfBase(): string {
   const base = baseRootfs();
   if (base === undefined) throw new Error('the base image is not available in the fast tier');
-  const dir = mkdtempSync(join(tmpdir(), 'goldgate-base-copy-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('goldgate-base-copy-');
   const copy = join(dir, 'rootfs');
   // cp -a keeps device nodes, links, modes and times exactly as the image has them.
   execFileSync('cp', ['-a', base, copy]);

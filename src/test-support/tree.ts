@@ -12,10 +12,25 @@ import type { RootFs } from '../rootfs/types.js';
 export type TreeEntry =
   string | { link: string } | { content: string; mode?: number; mtime?: Date | number } | { dir: true };
 
+/**
+ * Directories made by this test file. One hook at import time removes them all: a hook
+ * registered inside a running test is never called, which leaked a directory per tree.
+ */
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed after the test file. */
+export function tempDir(prefix = 'goldgate-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
 /** Writes a root filesystem tree into a fresh temporary directory (removed after the test file). */
 export function makeTree(entries: Record<string, TreeEntry>): string {
-  const root = mkdtempSync(join(tmpdir(), 'goldgate-tree-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir('goldgate-tree-');
   writeTree(root, entries);
   return root;
 }
