@@ -5,7 +5,8 @@
 //      (cached after the first run),
 //   2. audit it: the three sources of change at boot are found, with file and line,
 //   3. fix a copy with the audit's own remediations, audit again: clean,
-//   4. read the image as a tarball too: same manifest digest.
+//   4. read the image as a tarball too: same manifest digest,
+//   5. diagnose the real logs of a lab instance that upgraded itself at boot.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -71,8 +72,20 @@ console.log(
   `   directory: ${fromDir}\n   tarball:   ${fromTar}\n   ${fromDir === fromTar ? 'same image, same digest' : 'DIGESTS DIFFER'}`,
 );
 
-const ok = before === 1 && after === 0 && fromDir === fromTar;
+step('5. Diagnose the logs of an instance that upgraded itself after boot (a real lab run)');
+const diagnosed = spawnSync(
+  process.execPath,
+  ['bin/goldgate.js', 'diagnose', 'examples/bundles/lab-incident', '--json', '-q'],
+  { encoding: 'utf8' },
+);
+goldgate('diagnose', 'examples/bundles/lab-incident');
+const top = JSON.parse(diagnosed.stdout).causes[0];
+const found =
+  top?.kind === 'package-change' && top.package === 'acme-runtime' && top.by === 'unattended-upgrade';
+console.log(`   ${found ? `found: ${top.summary}` : 'the boot-time upgrade was not found'}`);
+
+const ok = before === 1 && after === 0 && fromDir === fromTar && found;
 console.log(
-  `\n${bold(ok ? 'Demo complete: the incident’s image was caught and fixed.' : 'Demo did not go as expected.')}`,
+  `\n${bold(ok ? 'Demo complete: the incident’s image was caught and fixed, and its logs diagnosed.' : 'Demo did not go as expected.')}`,
 );
 process.exitCode = ok ? 0 : 1;

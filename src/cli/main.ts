@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isGoldgateError } from '../core/errors.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
 import { registerManifest } from './commands/manifest.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -31,10 +32,11 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
+  registerDiagnose(program, terminal, result);
   registerFix(program, terminal, result);
   registerManifest(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
