@@ -28,6 +28,8 @@ export interface ExternalDomain {
   name: string;
   instances: string[];
   queries: number;
+  /** Queries for the name from each instance (or source address, when the log names no instance). */
+  queriesByInstance: Record<string, number>;
   rcodes: Record<string, number>;
 }
 
@@ -73,6 +75,28 @@ export class DnsTally {
     entry.rcodes[rcode] = (entry.rcodes[rcode] ?? 0) + 1;
     if (query.at !== null && (entry.first.at === null || query.at < entry.first.at)) entry.first = query;
   }
+}
+
+/** Boots further apart than this belong to different lives of a disk (the bake, then the instance). */
+const BOOT_SESSION_GAP_MS = 6 * 3_600_000;
+/** With no record of an instance's boot, how far back before its failure a change can be from its own life. */
+const UNKNOWN_BOOT_WINDOW_MS = 6 * 3_600_000;
+
+/**
+ * The boot that started the instance's own life: boots are grouped into sessions (an image
+ * baked by booting carries the bake's boot records, days before), and the first boot of the
+ * last session before the failure is the instance's; reboots minutes later stay in its session.
+ */
+function instanceBoot(own: readonly DiagEvent[], failure: number | undefined): DiagEvent | undefined {
+  const boots = own
+    .filter((e) => e.kind === 'boot' && (failure === undefined || e.at <= failure))
+    .sort((a, b) => a.at - b.at);
+  let start = boots[0];
+  for (let i = 1; i < boots.length; i += 1) {
+    const boot = boots[i] as DiagEvent;
+    if (boot.at - (boots[i - 1] as DiagEvent).at > BOOT_SESSION_GAP_MS) start = boot;
+  }
+  return start;
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -189,10 +213,6 @@ export function correlate(
   const failAt = new Map<string, { at: number; detail: string; ref: EventRef }>();
   for (const id of instances) {
     const own = byInstance(id);
-    const launch = own.filter((e) => e.kind === 'launch').sort((a, b) => a.at - b.at)[0];
-    const boot = own.filter((e) => e.kind === 'boot').sort((a, b) => a.at - b.at)[0];
-    const start = launch ?? boot;
-    if (start !== undefined) bootAt.set(id, start.at);
     const failures = own
       .filter(
         (e): e is Extract<DiagEvent, { kind: 'health' | 'unit-failed' | 'out-of-service' }> =>
@@ -209,6 +229,9 @@ export function correlate(
             : healthFailure.detail;
       failAt.set(id, { at: healthFailure.at, detail, ref: healthFailure.ref });
     }
+    const launch = own.filter((e) => e.kind === 'launch').sort((a, b) => a.at - b.at)[0];
+    const start = launch ?? instanceBoot(own, failAt.get(id)?.at);
+    if (start !== undefined) bootAt.set(id, start.at);
     const zone = options.timezones.get(id) ?? { zone: 'UTC', from: 'default' };
     summaries.set(id, {
       id,
@@ -231,10 +254,16 @@ export function correlate(
     const key = `${changeKey(c.change)}\0${c.at}`;
     instantCount.set(key, (instantCount.get(key) ?? new Set()).add(c.instance));
   }
+  const lastSeen = new Map<string, number>();
+  for (const e of events)
+    if (e.instance !== null) lastSeen.set(e.instance, Math.max(lastSeen.get(e.instance) ?? -Infinity, e.at));
   const afterBoot = changes.filter((c) => {
     if ((instantCount.get(`${changeKey(c.change)}\0${c.at}`)?.size ?? 0) > 1) return false;
     const boot = bootAt.get(c.instance);
-    return boot === undefined || c.at >= boot;
+    if (boot !== undefined) return c.at >= boot;
+    // No record of the boot: only changes close before the failure (or the instance's last record) can be from its life.
+    const end = failAt.get(c.instance)?.at ?? lastSeen.get(c.instance) ?? c.at;
+    return c.at >= end - UNKNOWN_BOOT_WINDOW_MS;
   });
   for (const c of afterBoot) {
     const summary = summaries.get(c.instance);
@@ -365,6 +394,9 @@ export function correlate(
       name,
       instances: [...entry.instances.keys()].sort(),
       queries: [...entry.instances.values()].reduce((a, b) => a + b, 0),
+      queriesByInstance: Object.fromEntries(
+        [...entry.instances.entries()].sort(([a], [b]) => a.localeCompare(b)),
+      ),
       rcodes: Object.fromEntries(Object.entries(entry.rcodes).sort()),
     });
   }

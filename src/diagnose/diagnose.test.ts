@@ -182,6 +182,7 @@ describe('goldgate diagnose on a group whose instances upgraded themselves', () 
         name: 'telemetry.vendor.example',
         instances: ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002'],
         queries: 3,
+        queriesByInstance: { 'i-0a1b2c3d4e5f60001': 1, 'i-0a1b2c3d4e5f60002': 2 },
         rcodes: { NXDOMAIN: 3 },
       },
     ]);
@@ -225,5 +226,54 @@ describe('goldgate diagnose on a group whose instances upgraded themselves', () 
       report.problems.some((p) => p.file === 'i-0a1b2c3d4e5f60002/var/log/dpkg.log.1' && p.line === 1),
     ).toBe(true);
     expect(report.files.find((f) => f.name === 'junk.bin')?.format).toBeNull();
+  });
+});
+
+const journalLine = (iso: string, bootId: string, message: string, unit = 'init.scope') =>
+  JSON.stringify({
+    __REALTIME_TIMESTAMP: String(Date.parse(iso) * 1000),
+    _BOOT_ID: bootId,
+    _SYSTEMD_UNIT: unit,
+    SYSLOG_IDENTIFIER: 'systemd',
+    _PID: '1',
+    PRIORITY: '6',
+    _HOSTNAME: 'web',
+    MESSAGE: message,
+  });
+
+describe('telling the bake from the instance’s life, one instance alone', () => {
+  it('takes the instance’s own boot, not the bake’s boot the image still carries', async () => {
+    const id = 'i-0a1b2c3d4e5f6000a';
+    const dir = makeTree({
+      // Packer booted the build instance in August and installed nginx; the journal kept that boot.
+      [`/${id}/journal.json`]: [
+        journalLine('2026-08-01T09:59:00Z', 'bake0000000000000000000000000000', 'Startup finished in 2.1s.'),
+        journalLine('2026-11-27T07:38:00Z', 'life0000000000000000000000000000', 'Startup finished in 1.9s.'),
+      ].join('\n'),
+      [`/${id}/var/log/apt/history.log`]: BAKED_HISTORY + uuHistory('2026-11-27  07:47:13'),
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:47:30.000Z', false, 'missing /etc/acme/v2.conf']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.instances[0]?.bootAt).toBe('2026-11-27T07:38:00.000Z');
+    expect(report.causes.filter((c) => c.kind === 'package-change').map((c) => c.package)).toEqual([
+      'acme-runtime',
+    ]);
+  });
+
+  it('with no record of the boot, does not blame changes long before the failure', async () => {
+    const id = 'i-0a1b2c3d4e5f6000b';
+    const dir = makeTree({
+      [`/${id}/var/log/apt/history.log`]: BAKED_HISTORY + uuHistory('2026-11-27  07:47:13'),
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:47:30.000Z', false, 'missing /etc/acme/v2.conf']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.instances[0]?.bootAt).toBeNull();
+    expect(report.causes[0]).toMatchObject({
+      kind: 'package-change',
+      package: 'acme-runtime',
+      from: '1.0',
+      to: '1.0+deb12u1',
+    });
+    expect(report.causes.some((c) => c.package === 'nginx')).toBe(false);
   });
 });
