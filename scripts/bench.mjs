@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run bench`: builds, installs the peers (lynis), and runs every benchmark in bench/.
+// `npm run bench`: builds, installs the peers (lynis, jq), and runs every benchmark in bench/.
 import { ensureDebianPackages, ensureNodeModules, run } from './setup-lib.mjs';
 
 ensureNodeModules();
-ensureDebianPackages(['mmdebstrap', 'lynis']);
+ensureDebianPackages(['mmdebstrap', 'lynis', 'jq']);
 run(['npm', 'run', '--silent', 'build']);
-run([process.execPath, 'bench/audit.mjs', ...process.argv.slice(2)]);
+run([process.execPath, 'bench/audit.mjs']);
+run([process.execPath, 'bench/dns.mjs', '--size-mb', '1024', '--runs', '5', '--jq-runs', '1']);

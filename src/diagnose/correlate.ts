@@ -75,6 +75,23 @@ export class DnsTally {
     entry.rcodes[rcode] = (entry.rcodes[rcode] ?? 0) + 1;
     if (query.at !== null && (entry.first.at === null || query.at < entry.first.at)) entry.first = query;
   }
+
+  /** Adds counts read without records (the fast path for large query logs): no times, the file as evidence. */
+  addCounts(
+    instance: string,
+    name: string,
+    queries: number,
+    rcodes: Record<string, number>,
+    ref: EventRef,
+  ): void {
+    let entry = this.byName.get(name);
+    if (entry === undefined) {
+      entry = { instances: new Map(), rcodes: {}, first: { at: null, instance, name, rcode: null, ref } };
+      this.byName.set(name, entry);
+    }
+    entry.instances.set(instance, (entry.instances.get(instance) ?? 0) + queries);
+    for (const [rcode, n] of Object.entries(rcodes)) entry.rcodes[rcode] = (entry.rcodes[rcode] ?? 0) + n;
+  }
 }
 
 /** Boots further apart than this belong to different lives of a disk (the bake, then the instance). */
@@ -99,8 +116,9 @@ function instanceBoot(own: readonly DiagEvent[], failure: number | undefined): D
   return start;
 }
 
+// Not finite: the minimum of no times at all (queries from a log without dates).
 const iso = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+  ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
 
 /** Whether a name matches a pattern: exact, or `*.suffix` for any name below suffix. */
 export function domainAllowed(name: string, patterns: readonly string[]): boolean {

@@ -277,3 +277,13 @@ describe('telling the bake from the instance’s life, one instance alone', () =
     expect(report.causes.some((c) => c.package === 'nginx')).toBe(false);
   });
 });
+
+describe('large Route 53 query logs', () => {
+  it('are counted on the fast path to the same external names and counts', async () => {
+    const dir = incidentBundle();
+    const slow = await diagnose(dir, { allowDomains: ['*.distro-mirror.example'] });
+    const fast = await diagnose(dir, { allowDomains: ['*.distro-mirror.example'], fastDnsBytes: 0 });
+    expect(fast.externalDomains).toEqual(slow.externalDomains);
+    expect(fast.files.find((f) => f.format === 'route53-resolver')?.records).toBe(5);
+  });
+});

@@ -39,15 +39,28 @@ export async function forEachLine(
     onError?: (error: Error, lineNumber: number) => void;
   } = {},
 ): Promise<number> {
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
-  let cut = false;
+  // The line in progress: the pieces kept (at most MAX_LINE_BYTES) and how long it really is.
+  let parts: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
   let lineNumber = 0;
-  const emit = (buffer: Buffer) => {
+  const add = (piece: Buffer, copy: boolean) => {
+    total += piece.length;
+    const keep = piece.subarray(0, Math.max(0, MAX_LINE_BYTES - kept));
+    if (keep.length > 0) {
+      parts.push(copy ? Buffer.from(keep) : keep);
+      kept += keep.length;
+    }
+  };
+  const emit = () => {
     lineNumber += 1;
+    const buffer = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     let end = buffer.length;
     if (end > 0 && buffer[end - 1] === 0x0d) end -= 1;
-    if (cut) options.onLong?.(lineNumber);
+    if (total > MAX_LINE_BYTES) options.onLong?.(lineNumber);
+    parts = [];
+    kept = 0;
+    total = 0;
     onLine(buffer.toString('utf8', 0, end), lineNumber);
   };
   try {
@@ -56,35 +69,19 @@ export async function forEachLine(
       for (;;) {
         const nl = chunk.indexOf(0x0a, start);
         if (nl < 0) break;
-        const piece = chunk.subarray(start, nl);
-        if (carryBytes > 0) {
-          carry.push(piece.subarray(0, Math.max(0, MAX_LINE_BYTES - carryBytes)));
-          emit(Buffer.concat(carry));
-          carry = [];
-          carryBytes = 0;
-        } else {
-          if (piece.length > MAX_LINE_BYTES) cut = true;
-          emit(piece.length > MAX_LINE_BYTES ? piece.subarray(0, MAX_LINE_BYTES) : piece);
-        }
-        cut = false;
+        add(chunk.subarray(start, nl), false);
+        emit();
         start = nl + 1;
       }
-      if (start < chunk.length) {
-        const rest = chunk.subarray(start);
-        if (carryBytes < MAX_LINE_BYTES) {
-          const keep = rest.subarray(0, MAX_LINE_BYTES - carryBytes);
-          carry.push(Buffer.from(keep));
-          carryBytes += keep.length;
-        }
-        if (carryBytes >= MAX_LINE_BYTES) cut = true;
-      }
+      // The rest of the chunk starts the next line; copied, as the stream may reuse its buffer.
+      if (start < chunk.length) add(chunk.subarray(start), true);
     }
   } catch (error) {
-    if (carryBytes > 0) emit(Buffer.concat(carry));
+    if (total > 0) emit();
     options.onError?.(error as Error, lineNumber + 1);
     return lineNumber;
   }
-  if (carryBytes > 0) emit(Buffer.concat(carry));
+  if (total > 0) emit();
   return lineNumber;
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFile, parseText } from '../../read.js';
-import { fuzzParser, headOf } from './fuzz.js';
+import { fuzzParser, headOf } from '../../../test-support/log-fuzz.js';
 import aptHistory, {
   MAX_PARAGRAPH_CHARS,
   MAX_PARAGRAPH_LINES,

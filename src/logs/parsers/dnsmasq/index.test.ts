@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFile, parseText } from '../../read.js';
-import { fuzzParser, headOf } from '../apt-history/fuzz.js';
+import { fuzzParser, headOf } from '../../../test-support/log-fuzz.js';
 import type { DnsmasqQueryRecord } from './index.js';
 import dnsmasq, { createDnsmasqParser, MAX_PENDING } from './index.js';
 

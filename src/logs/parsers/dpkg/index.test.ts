@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFile, parseText } from '../../read.js';
-import { fuzzParser, headOf } from '../apt-history/fuzz.js';
+import { fuzzParser, headOf } from '../../../test-support/log-fuzz.js';
 import dpkg, { changeOf } from './index.js';
 import type { DpkgRecord } from './index.js';
 

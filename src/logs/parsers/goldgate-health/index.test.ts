@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFile, parseText } from '../../read.js';
-import { fuzzParser, headOf } from '../apt-history/fuzz.js';
+import { fuzzParser, headOf } from '../../../test-support/log-fuzz.js';
 import type { GoldgateHealthRecord } from './index.js';
 import health from './index.js';
 

@@ -1,7 +1,7 @@
 // Test support shared by the package-log parsers' tests: seeded mutations of fixtures, and
 // the invariants every parser keeps on any input. Pure functions, no test framework.
-import { parseText } from '../../read.js';
-import type { LogParser, LogRecordBase } from '../../types.js';
+import { parseText } from '../logs/read.js';
+import type { LogParser, LogRecordBase } from '../logs/types.js';
 
 /** A seeded PRNG (mulberry32): the same seed gives the same inputs on every run. */
 export function prng(seed: number): () => number {
