@@ -82,13 +82,21 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+export interface Extraction {
+  /** Host directory holding the archive's tree. */
+  root: string;
+  /** Entries known by metadata only: devices, FIFOs, files over the bound. */
+  phantoms: Map<string, FileInfo>;
+  /** Removes the extraction. */
+  cleanup(): Promise<void>;
+}
+
 /**
- * Opens a tar or tar.gz (detected by content) as a RootFs. The archive is streamed once into a
- * private directory: entries with `..` or absolute names refuse the whole archive, nothing is
- * ever written through a symlink, device files and FIFOs are recorded but never created,
- * ownership and set-id bits are dropped. `close()` removes the directory.
+ * Streams a tar or tar.gz (detected by content) once into a private directory: entries with
+ * `..` or absolute names refuse the whole archive, nothing is ever written through a symlink,
+ * device files and FIFOs are recorded but never created, ownership and set-id bits are dropped.
  */
-export async function openTarRootFs(archive: string, options: TarOptions = {}): Promise<RootFs> {
+export async function extractTar(archive: string, options: TarOptions = {}): Promise<Extraction> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const workDir = options.workDir ?? tmpdir();
   removeStaleExtractions(workDir);
@@ -227,5 +235,11 @@ export async function openTarRootFs(archive: string, options: TarOptions = {}): 
       },
     );
   }
+  return { root, phantoms, cleanup };
+}
+
+/** Opens a tar or tar.gz as a RootFs (see extractTar); `close()` removes the extraction. */
+export async function openTarRootFs(archive: string, options: TarOptions = {}): Promise<RootFs> {
+  const { root, phantoms, cleanup } = await extractTar(archive, options);
   return openDirRootFs(root, { label: `tar:${archive}`, phantoms, onClose: cleanup });
 }
