@@ -211,6 +211,15 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
         push(context, at, { kind: 'service-restart', unit, detail: clip(message) }, ref(message));
       } else if (r.event === 'reboot')
         push(context, at, { kind: 'reboot', detail: clip(message) }, ref(message));
+      // A package change that re-executes systemd (a systemd upgrade) restarts the manager under every service.
+      else if (r.event === 'daemon-reexec') {
+        push(
+          context,
+          at,
+          { kind: 'service-restart', unit: 'systemd (daemon re-exec)', detail: clip(message) },
+          ref(message),
+        );
+      }
       return;
     }
     case 'route53-resolver':

@@ -287,3 +287,46 @@ describe('large Route 53 query logs', () => {
     expect(fast.files.find((f) => f.format === 'route53-resolver')?.records).toBe(5);
   });
 });
+
+describe('a bundle from a real lab run', () => {
+  it('finds the boot-time upgrade in the logs of the lab instance that upgraded itself', async () => {
+    const report = await diagnose(new URL('../../examples/bundles/lab-incident', import.meta.url).pathname);
+    expect(report.causes[0]).toMatchObject({
+      kind: 'package-change',
+      package: 'acme-runtime',
+      from: '1.0',
+      to: '1.0+deb12u1',
+      by: 'unattended-upgrade',
+      instances: ['lab-i-0001'],
+      at: '2026-11-27T07:47:13.000Z',
+    });
+    // acme-runtime 1.0 was installed before the instance booted (with the image): not a cause.
+    expect(report.causes.filter((c) => c.kind === 'package-change')).toHaveLength(1);
+    expect(report.instances).toEqual([
+      expect.objectContaining({
+        id: 'lab-i-0001',
+        bootAt: '2026-11-27T07:46:58.594Z',
+        packageChangesAfterBoot: 1,
+      }),
+    ]);
+    expect(report.problemsTotal).toBe(0);
+  });
+
+  it('names systemd re-executions as restarts when packages changed', async () => {
+    const id = 'i-0a1b2c3d4e5f6000c';
+    const dir = makeTree({
+      [`/${id}/journal.json`]: [
+        journalLine('2026-11-27T07:38:00Z', 'life0000000000000000000000000000', 'Startup finished in 1.9s.'),
+        journalLine('2026-11-27T07:47:20Z', 'life0000000000000000000000000000', 'Reexecuting.'),
+      ].join('\n'),
+      [`/${id}/var/log/apt/history.log`]: uuHistory('2026-11-27  07:47:13').replace(
+        /acme-runtime:amd64 \(1\.0, 1\.0\+deb12u1\)/,
+        'systemd:amd64 (252.38-1~deb12u1, 252.39-1~deb12u1)',
+      ),
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:48:00.000Z', false, 'routes gone']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.causes.map((c) => c.kind)).toContain('service-restart');
+    expect(report.causes.find((c) => c.kind === 'service-restart')?.unit).toBe('systemd (daemon re-exec)');
+  });
+});
