@@ -330,3 +330,20 @@ describe('a bundle from a real lab run', () => {
     expect(report.causes.find((c) => c.kind === 'service-restart')?.unit).toBe('systemd (daemon re-exec)');
   });
 });
+
+describe('a flat bundle of one machine’s logs', () => {
+  it('attributes its logs to that machine, named after the bundle', async () => {
+    const root = makeTree({
+      '/web-01/history.log': BAKED_HISTORY + uuHistory('2026-11-27  07:47:13'),
+      '/web-01/dpkg.log': BAKED_DPKG + uuDpkg('2026-11-27', '07:47:13'),
+    });
+    const report = await diagnose(join(root, 'web-01'));
+    expect(report.instances.map((i) => i.id)).toEqual(['web-01']);
+    expect(report.causes[0]).toMatchObject({
+      kind: 'package-change',
+      package: 'acme-runtime',
+      instances: ['web-01'],
+    });
+    expect(report.causes.some((c) => c.package === 'nginx')).toBe(false);
+  });
+});

@@ -56,6 +56,8 @@ export interface DiagnoseReport {
 }
 
 export const MAX_PROBLEMS = 1000;
+/** Formats whose records name their own instance (or none): never attributed by the bundle's layout. */
+const SHARED_FORMATS = new Set(['route53-resolver', 'dnsmasq', 'asg-activities', 'goldgate-health']);
 /** Route 53 query logs at least this big are counted on the fast path. */
 export const FAST_DNS_BYTES = 32 * 1024 * 1024;
 const MAX_TIMELINE = 5000;
@@ -127,6 +129,9 @@ export async function diagnose(source: string, options: DiagnoseOptions = {}): P
       if (own !== undefined && checkZoneQuietly(own)) return { zone: own, from: `${instance}/etc/timezone` };
       return { zone: 'UTC', from: 'default (no --tz, no etc/timezone)' };
     };
+    const flatInstance = bundle.files.some((f) => f.instance !== null)
+      ? null
+      : posix.basename(source).replace(/\.(tar\.gz|tgz|tar)$/, '');
     let done = 0;
     for (const file of bundle.files) {
       done += 1;
@@ -166,11 +171,14 @@ export async function diagnose(source: string, options: DiagnoseOptions = {}): P
         });
         continue;
       }
-      const zone = zoneOf(file.instance);
-      if (file.instance !== null) timezones.set(file.instance, zone);
+      // A flat bundle of one machine's logs names no instance: its logs are that one machine's.
+      const instance =
+        file.instance ?? (flatInstance !== null && !SHARED_FORMATS.has(parser.id) ? flatInstance : null);
+      const zone = zoneOf(instance);
+      if (instance !== null) timezones.set(instance, zone);
       const context: AdapterContext = {
         file: file.name,
-        instance: file.instance,
+        instance,
         zone: zone.zone,
         events,
         dns,
