@@ -1,21 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { LogParser, LogProblem, LogRecordBase } from './types.js';
+import { isGzipFile } from '../core/gzip.js';
 
 /** Lines longer than this are cut and reported: a log line is never megabytes long. */
 export const MAX_LINE_BYTES = 1024 * 1024;
-
-async function isGzipFile(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** The bytes of a log file, gunzipped when it is gzip (by content, not name). */
 export async function openLogStream(path: string): Promise<Readable> {

@@ -19,6 +19,7 @@ import { GoldgateError, UsageError } from '../core/errors.js';
 import { openDirRootFs } from './dir.js';
 import { DEFAULT_MAX_BYTES } from './types.js';
 import type { FileInfo, FileKind, RootFs } from './types.js';
+import { isGzipFile } from '../core/gzip.js';
 
 export interface TarOptions {
   /** Regular files larger than this are not written out: they are known by size only and never read. */
@@ -70,16 +71,6 @@ export function removeStaleExtractions(workDir: string = tmpdir()): string[] {
     removed.push(name);
   }
   return removed;
-}
-
-async function isGzip(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
 }
 
 export interface Extraction {
@@ -220,7 +211,7 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
       );
     });
     const source = createReadStream(archive);
-    if (await isGzip(archive)) await pipeline(source, createGunzip(), extractor);
+    if (await isGzipFile(archive)) await pipeline(source, createGunzip(), extractor);
     else await pipeline(source, extractor);
     for (const [path, mtime] of dirTimes.reverse()) utimesSync(host(path), mtime / 1000, mtime / 1000);
   } catch (error) {

@@ -265,6 +265,7 @@ describe('aggregateQueries', () => {
     const src = fileURLToPath(new URL('../../', import.meta.url));
     const out = join(dir, 'compiled');
     const files = [
+      'core/gzip.ts',
       'logs/time.ts',
       'logs/read.ts',
       'logs/types.ts',

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { LogProblem } from '../types.js';
 import type { QueryCount, QueryCounts, ScanResult, ScanTask } from './scan.js';
 import { mergeCounts, scanTask } from './scan.js';
+import { isGzipFile } from '../../core/gzip.js';
 
 export type { QueryCount, QueryCounts } from './scan.js';
 
@@ -37,16 +38,6 @@ export interface QueryAggregate {
 
 const DEFAULT_SPLIT_ABOVE = 64 * 1024 * 1024;
 const WORKER = new URL('./worker.js', import.meta.url);
-
-async function isGzip(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Offsets that cut `[0, size)` into `parts` ranges, each starting at a line start. */
 async function lineBoundaries(path: string, size: number, parts: number): Promise<number[]> {
@@ -142,7 +133,7 @@ export async function aggregateQueries(
   const tasks: ScanTask[] = [];
   for (const path of paths) {
     const { size } = await stat(path);
-    const gzip = size >= 2 && (await isGzip(path));
+    const gzip = size >= 2 && (await isGzipFile(path));
     if (gzip || parallelism === 1 || size < splitAbove || size === 0) {
       tasks.push({ path, start: 0, end: size, gzip });
       continue;
