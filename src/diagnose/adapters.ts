@@ -166,7 +166,9 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
       else if (r.event === 'module-failed' || r.event === 'command-failed')
         push(context, at, { kind: 'package-error', detail: clip(r.message) }, ref(r.message));
       return;
-    case 'cloud-init-output':
+    case 'cloud-init-output': {
+      // Package lines have no time of their own: the last banner's is a lower bound.
+      const approximate = r.timeFrom === 'stage' ? { approximate: true as const } : {};
       if (r.kind === 'unpacking' && r.package !== null && r.version !== null) {
         const action = r.fromVersion !== null ? 'upgrade' : 'install';
         push(
@@ -176,6 +178,7 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
             kind: 'package',
             change: { ...change(action, r.package, r.fromVersion, r.version), arch: r.arch },
             by: 'cloud-init',
+            ...approximate,
           },
           ref(r.text),
         );
@@ -187,12 +190,14 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
             kind: 'package',
             change: { ...change('install', r.package, null, r.version), arch: r.arch },
             by: 'cloud-init',
+            ...approximate,
           },
           ref(r.text),
         );
       } else if (r.kind === 'dpkg-lock')
         push(context, at, { kind: 'dpkg-lock', detail: clip(r.text) }, ref(r.text));
       return;
+    }
     case 'journal':
     case 'syslog': {
       const message = r.message ?? '';
@@ -200,7 +205,16 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
         context.state ??= new Set();
         if (!context.state.has(r.bootId)) {
           context.state.add(r.bootId);
-          push(context, at, { kind: 'boot', detail: `boot ${r.bootId.slice(0, 8)}` }, ref(message));
+          push(
+            context,
+            at,
+            {
+              kind: 'boot',
+              detail: `boot ${r.bootId.slice(0, 8)}`,
+              ...(r.source === 'journal' && r.machineId !== null ? { machine: r.machineId } : {}),
+            },
+            ref(message),
+          );
         }
       }
       const unit = r.unit ?? (r.source === 'journal' ? r.identifier : r.program) ?? 'unknown';
@@ -212,7 +226,8 @@ export function adapt(record: LogRecordBase, context: AdapterContext): void {
       } else if (r.event === 'reboot')
         push(context, at, { kind: 'reboot', detail: clip(message) }, ref(message));
       // A package change that re-executes systemd (a systemd upgrade) restarts the manager under every service.
-      else if (r.event === 'daemon-reexec') {
+      else if (r.event === 'daemon-reexec' && /reexecut/i.test(message)) {
+        // Only a re-execution: a daemon-reload ("Reloading.") follows nearly every install and restarts nothing.
         push(
           context,
           at,

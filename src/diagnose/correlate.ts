@@ -109,9 +109,14 @@ function instanceBoot(own: readonly DiagEvent[], failure: number | undefined): D
     .filter((e) => e.kind === 'boot' && (failure === undefined || e.at <= failure))
     .sort((a, b) => a.at - b.at);
   let start = boots[0];
-  for (let i = 1; i < boots.length; i += 1) {
+  let machine: string | undefined;
+  for (let i = 0; i < boots.length; i += 1) {
     const boot = boots[i] as DiagEvent;
-    if (boot.at - (boots[i - 1] as DiagEvent).at > BOOT_SESSION_GAP_MS) start = boot;
+    const id = boot.kind === 'boot' ? boot.machine : undefined;
+    // A new machine id is a new machine (the image's instance after its bake), however soon after.
+    if (i > 0 && boot.at - (boots[i - 1] as DiagEvent).at > BOOT_SESSION_GAP_MS) start = boot;
+    else if (id !== undefined && machine !== undefined && id !== machine) start = boot;
+    if (id !== undefined) machine = id;
   }
   return start;
 }
@@ -132,10 +137,15 @@ export function domainAllowed(name: string, patterns: readonly string[]): boolea
 interface Change {
   instance: string;
   at: number;
+  /** `at` is a lower bound (no log with the change's own time merged in yet). */
+  approximate: boolean;
   change: PackageChange;
   by: string;
   refs: EventRef[];
 }
+
+/** How long after a cloud-init banner the package lines under it can have been written (apt can take minutes). */
+const APPROXIMATE_WINDOW_MS = 3_600_000;
 
 const changeKey = (c: PackageChange) => `${c.package}\0${c.from ?? ''}\0${c.to ?? ''}\0${c.action}`;
 
@@ -148,14 +158,23 @@ function mergeChanges(events: Array<Extract<DiagEvent, { kind: 'package' }>>): C
     const twin = merged.find(
       (m) =>
         m.instance === instance &&
-        Math.abs(m.at - event.at) <= 120_000 &&
+        (Math.abs(m.at - event.at) <= 120_000 ||
+          // A change timed by a lower bound (the last cloud-init banner) is the one a log times later.
+          (m.approximate && event.at >= m.at && event.at - m.at <= APPROXIMATE_WINDOW_MS)) &&
         samePackage(m.change, event.change) &&
         // A log that does not say a version (unattended-upgrades names only packages) matches any.
         (m.change.to === event.change.to || m.change.to === null || event.change.to === null) &&
         (m.change.from === event.change.from || m.change.from === null || event.change.from === null),
     );
     if (twin === undefined) {
-      merged.push({ instance, at: event.at, change: event.change, by: event.by, refs: [event.ref] });
+      merged.push({
+        instance,
+        at: event.at,
+        approximate: event.approximate === true,
+        change: event.change,
+        by: event.by,
+        refs: [event.ref],
+      });
       continue;
     }
     twin.refs.push(event.ref);
@@ -164,7 +183,11 @@ function mergeChanges(events: Array<Extract<DiagEvent, { kind: 'package' }>>): C
       twin.change = { ...twin.change, from: event.change.from, action: event.change.action };
     if (twin.change.to === null && event.change.to !== null)
       twin.change = { ...twin.change, to: event.change.to };
-    twin.at = Math.min(twin.at, event.at);
+    if (twin.approximate && event.approximate !== true) {
+      // The log with the change's own time wins over the lower bound.
+      twin.at = event.at;
+      twin.approximate = false;
+    } else if (twin.approximate === (event.approximate === true)) twin.at = Math.min(twin.at, event.at);
   }
   return merged;
 }
@@ -292,6 +315,19 @@ export function correlate(
   const healthy = instances.filter((id) => !failAt.has(id));
   const causes: Cause[] = [];
 
+  // A unit named after the package (`systemd` re-executed, `systemd-networkd.service`, `nginx.service`).
+  const unitOf = (unit: string) =>
+    unit.replace(/ \(daemon re-exec\)$/, '').replace(/\.(service|socket)$/, '');
+  const restartedOwn = (c: Change) =>
+    events.some(
+      (e) =>
+        e.kind === 'service-restart' &&
+        e.instance === c.instance &&
+        e.at >= c.at - 5_000 &&
+        e.at <= c.at + 300_000 &&
+        (unitOf(e.unit) === c.change.package || unitOf(e.unit).startsWith(`${c.change.package}-`)),
+    );
+
   // package-change: one cause per distinct change, scored by how many failing instances it preceded.
   const groups = new Map<string, Change[]>();
   for (const c of afterBoot) groups.set(changeKey(c.change), [...(groups.get(changeKey(c.change)) ?? []), c]);
@@ -309,7 +345,9 @@ export function correlate(
       0.15 +
       0.6 * share +
       0.15 * closeness +
-      (first.by === 'unattended-upgrade' || first.by === 'cloud-init' ? 0.05 : 0);
+      (first.by === 'unattended-upgrade' || first.by === 'cloud-init' ? 0.05 : 0) +
+      // Of the packages one transaction changed, the one that restarted its own services comes first.
+      (preceded.some(restartedOwn) ? 0.03 : 0);
     if (onHealthy > 0) confidence *= 0.5;
     if (failing.length === 0) confidence = 0.1;
     const by = group.find((c) => c.by !== 'unknown')?.by ?? 'unknown';

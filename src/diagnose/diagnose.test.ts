@@ -347,3 +347,116 @@ describe('a flat bundle of one machine’s logs', () => {
     expect(report.causes.some((c) => c.package === 'nginx')).toBe(false);
   });
 });
+
+describe('red-team: boot-time changes told by several logs', () => {
+  it('merges cloud-init-output’s package lines (timed by the last banner) with the history entry they are', async () => {
+    const id = 'i-0c10000000000001';
+    const dir = makeTree({
+      [`/${id}/var/log/cloud-init-output.log`]: [
+        "Cloud-init v. 22.4.2 running 'init' at Fri, 27 Nov 2026 07:31:22 +0000. Up 7.20 seconds.",
+        "Cloud-init v. 22.4.2 running 'modules:final' at Fri, 27 Nov 2026 07:31:26 +0000. Up 11.39 seconds.",
+        'Unpacking acme-runtime (1.0+deb12u1) over (1.0) ...',
+        'Setting up acme-runtime (1.0+deb12u1) ...',
+        '',
+      ].join('\n'),
+      // apt ran minutes after the banner: its own log has the real time.
+      [`/${id}/var/log/apt/history.log`]: `${BAKED_HISTORY}
+Start-Date: 2026-11-27  07:35:30
+Commandline: apt-get --option=Dpkg::Options::=--force-confold --option=Dpkg::options::=--force-unsafe-io --assume-yes --quiet dist-upgrade
+Upgrade: acme-runtime:amd64 (1.0, 1.0+deb12u1)
+End-Date: 2026-11-27  07:35:33
+`,
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:36:10.000Z', false, 'missing /etc/acme/v2.conf']]),
+      '/activities.json': JSON.stringify({
+        Activities: [activity('a-1', id, '2026-11-27T07:30:00Z', 'launch')],
+      }),
+    });
+    const report = await diagnose(dir);
+    expect(report.causes[0]).toMatchObject({
+      kind: 'package-change',
+      package: 'acme-runtime',
+      by: 'cloud-init',
+      at: '2026-11-27T07:35:30.000Z',
+    });
+    expect(report.instances[0]?.packageChangesAfterBoot).toBe(1);
+  });
+
+  it('ranks the package whose upgrade restarted its own services first among one transaction', async () => {
+    const id = 'i-0c20000000000001';
+    const boot = 'life0000000000000000000000000000';
+    const dir = makeTree({
+      [`/${id}/journal.json`]: [
+        journalLine('2026-11-27T07:58:00Z', boot, 'Startup finished in 1.9s.'),
+        journalLine('2026-11-27T08:06:12Z', boot, 'Reexecuting.'),
+        JSON.stringify({
+          ...JSON.parse(
+            journalLine(
+              '2026-11-27T08:06:14Z',
+              boot,
+              'Stopped systemd-networkd.service - Network Configuration.',
+            ),
+          ),
+          UNIT: 'systemd-networkd.service',
+        }),
+      ].join('\n'),
+      [`/${id}/var/log/apt/history.log`]: `
+Start-Date: 2026-11-27  08:06:02
+Commandline: /usr/bin/unattended-upgrade
+Upgrade: libsystemd0:amd64 (252.30-1~deb12u2, 252.31-1~deb12u1), systemd:amd64 (252.30-1~deb12u2, 252.31-1~deb12u1), udev:amd64 (252.30-1~deb12u2, 252.31-1~deb12u1)
+End-Date: 2026-11-27  08:06:20
+`,
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T08:06:40.000Z', false, 'no route to host']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.causes[0]).toMatchObject({ kind: 'package-change', package: 'systemd' });
+  });
+});
+
+describe('red-team: an image baked hours, not days, before the instance booted', () => {
+  it('tells the bake’s boot from the instance’s by the journal’s machine id', async () => {
+    const id = 'i-0c50000000000001';
+    const line = (iso: string, boot: string, machine: string, message: string) =>
+      JSON.stringify({ ...JSON.parse(journalLine(iso, boot, message)), _MACHINE_ID: machine });
+    const dir = makeTree({
+      [`/${id}/journal.json`]: [
+        line(
+          '2026-11-27T04:58:00Z',
+          'bake0000000000000000000000000000',
+          'packer00000000000000000000000000',
+          'Startup finished in 9s.',
+        ),
+        line(
+          '2026-11-27T07:38:10Z',
+          'life0000000000000000000000000000',
+          'ec2a0000000000000000000000000001',
+          'Startup finished in 8s.',
+        ),
+      ].join('\n'),
+      [`/${id}/var/log/apt/history.log`]:
+        BAKED_HISTORY.replace(/2026-08-01/g, '2026-11-27').replace(/10:00:0/g, '05:02:1') +
+        uuHistory('2026-11-27  07:47:13'),
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:47:40.000Z', false, 'missing /etc/acme/v2.conf']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.instances[0]?.bootAt).toBe('2026-11-27T07:38:10.000Z');
+    expect(report.causes.filter((c) => c.kind === 'package-change').map((c) => c.package)).toEqual([
+      'acme-runtime',
+    ]);
+  });
+});
+
+describe('systemd reloads', () => {
+  it('are not restarts: only a re-execution is', async () => {
+    const id = 'i-0a1b2c3d4e5f6000d';
+    const dir = makeTree({
+      [`/${id}/journal.json`]: [
+        journalLine('2026-11-27T07:38:00Z', 'life0000000000000000000000000000', 'Startup finished in 1.9s.'),
+        journalLine('2026-11-27T07:47:14Z', 'life0000000000000000000000000000', 'Reloading.'),
+      ].join('\n'),
+      [`/${id}/var/log/apt/history.log`]: uuHistory('2026-11-27  07:47:13'),
+      [`/health/${id}.jsonl`]: health(id, [['2026-11-27T07:48:00.000Z', false, 'missing /etc/acme/v2.conf']]),
+    });
+    const report = await diagnose(dir);
+    expect(report.causes.some((c) => c.kind === 'service-restart')).toBe(false);
+  });
+});

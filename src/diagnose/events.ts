@@ -20,9 +20,20 @@ interface Base {
  * each parser's records into these; the correlator never sees a raw record.
  */
 export type DiagEvent =
-  | (Base & { kind: 'boot'; detail: string })
+  | (Base & {
+      kind: 'boot';
+      detail: string;
+      /** The journal's `_MACHINE_ID`: a boot on another machine id is another machine's life (the bake's). */
+      machine?: string;
+    })
   | (Base & { kind: 'launch'; detail: string })
-  | (Base & { kind: 'package'; change: PackageChange; by: string })
+  | (Base & {
+      kind: 'package';
+      change: PackageChange;
+      by: string;
+      /** The log had no time of its own (cloud-init-output: the last banner's): the change happened at or after `at`. */
+      approximate?: true;
+    })
   | (Base & { kind: 'health'; ok: boolean; check: string; detail: string })
   | (Base & { kind: 'unit-failed'; unit: string; detail: string })
   | (Base & { kind: 'service-restart'; unit: string; detail: string })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDiagnoseHtml } from './html.js';
+import { renderDiagnoseHtml, timelineSvg } from './html.js';
 import type { DiagnoseReport } from './report.js';
 
 const report: DiagnoseReport = {
@@ -81,5 +81,46 @@ describe('the HTML report', () => {
         (svg.match(/<rect x="[\d.]+" y="[\d.]+" width="10"/g) ?? []).length,
     ).toBe(4);
     expect(svg).toContain('fill="#dc2626"');
+  });
+});
+
+describe('the HTML timeline of a baked image', () => {
+  it('draws the instances’ lives, not a week of nothing since the bake', () => {
+    const baked: DiagnoseReport = {
+      ...report,
+      instances: [
+        {
+          id: 'i-0001',
+          bootAt: '2026-11-27T07:38:00.000Z',
+          bootFrom: 'scaling activity',
+          firstFailureAt: '2026-11-27T07:53:00.000Z',
+          failure: 'health x failed',
+          packageChangesAfterBoot: 1,
+          timezone: 'UTC',
+          timezoneFrom: 'default',
+        },
+      ],
+      timeline: [
+        {
+          at: '2026-11-20T14:02:11.000Z',
+          instance: 'i-0001',
+          kind: 'package',
+          summary: 'bake',
+          file: 'h',
+          line: 1,
+        },
+        ...report.timeline,
+      ],
+    };
+    const svg = timelineSvg(baked);
+    // The lane starts at the boot, and the earlier (bake) event is said, not squeezed in.
+    expect(svg).not.toContain('2026-11-20T14:02:11.000Z —');
+    expect(svg).toMatch(/1 earlier event/);
+    const failed = /<circle cx="([\d.]+)"[^>]*fill="#dc2626"/.exec(svg);
+    expect(Number(failed?.[1])).toBeLessThan(1081);
+    const upgrade =
+      /<rect x="([\d.]+)" y="[\d.]+" width="10" height="10" fill="#ea580c"><title>2026-11-27/.exec(svg);
+    // 07:47:13 sits well inside a window from 07:38 to 07:53, not squeezed against the right edge.
+    expect(Number(upgrade?.[1])).toBeLessThan(900);
   });
 });

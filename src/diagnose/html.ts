@@ -36,8 +36,14 @@ export function timelineSvg(report: DiagnoseReport): string {
   );
   if (entries.length === 0) return '<p>No events with a time.</p>';
   const times = entries.map((e) => Date.parse(e.at));
-  const start = Math.min(...times);
   const end = Math.max(...times);
+  // An image baked by booting carries the bake's records, days earlier: the lanes start at the
+  // instances' first boot, and what came before is counted, not squeezed against the left edge.
+  const boots = report.instances.map((i) => (i.bootAt === null ? NaN : Date.parse(i.bootAt)));
+  const firstBoot = boots.every(Number.isFinite) && boots.length > 0 ? Math.min(...boots) : -Infinity;
+  const start = Math.max(Math.min(...times), Math.min(firstBoot, end));
+  const earlier = times.filter((t) => t < start).length;
+  const drawn = entries.filter((e) => Date.parse(e.at) >= start);
   const span = Math.max(end - start, 1000);
   const x = (at: string) => LEFT + ((Date.parse(at) - start) / span) * (WIDTH - LEFT - 20);
   const height = lanes.length * LANE_HEIGHT + 50;
@@ -55,15 +61,16 @@ export function timelineSvg(report: DiagnoseReport): string {
   for (let t = 0; t <= 4; t += 1) {
     const at = new Date(start + (span * t) / 4).toISOString();
     const tx = x(at);
+    const label = span > 86_400_000 ? `${at.slice(5, 10)} ${at.slice(11, 16)}` : at.slice(11, 19);
     parts.push(
       `<line x1="${tx}" y1="16" x2="${tx}" y2="${height - 24}" stroke="#cbd5e1" stroke-dasharray="3 3"/>`,
     );
     const anchor = t === 0 ? 'start' : t === 4 ? 'end' : 'middle';
     parts.push(
-      `<text x="${tx}" y="${height - 8}" font-size="11" text-anchor="${anchor}" font-family="sans-serif">${escape(at.slice(11, 19))}Z</text>`,
+      `<text x="${tx}" y="${height - 8}" font-size="11" text-anchor="${anchor}" font-family="sans-serif">${escape(label)}Z</text>`,
     );
   }
-  for (const entry of entries) {
+  for (const entry of drawn) {
     const lane = lanes.indexOf(entry.instance ?? 'group');
     const cy = 20 + lane * LANE_HEIGHT + LANE_HEIGHT / 2;
     const cx = x(entry.at);
@@ -75,7 +82,11 @@ export function timelineSvg(report: DiagnoseReport): string {
     parts.push(shape);
   }
   parts.push(
-    `<text x="${LEFT}" y="12" font-size="11" font-family="sans-serif">${escape(new Date(start).toISOString())} — ${escape(new Date(end).toISOString())}</text>`,
+    `<text x="${LEFT}" y="12" font-size="11" font-family="sans-serif">${escape(new Date(start).toISOString())} — ${escape(new Date(end).toISOString())}${
+      earlier > 0
+        ? ` (${earlier} earlier event${earlier === 1 ? '' : 's'}, before the instances booted, not drawn)`
+        : ''
+    }</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n');

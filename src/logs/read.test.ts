@@ -22,6 +22,14 @@ describe('reading lines', () => {
     expect(got).toEqual(['a', 'bc', 'd']);
   });
 
+  it('drops a UTF-8 byte order mark at the start of a file (logs copied through Windows tools)', async () => {
+    const got: string[] = [];
+    await forEachLine(Readable.from([Buffer.from('\ufeffStart-Date: x\r\n\ufeffb\n')]), (text) =>
+      got.push(text),
+    );
+    expect(got).toEqual(['Start-Date: x', '\ufeffb']);
+  });
+
   it('cuts and reports a line over the limit, also when it spans chunks', async () => {
     const big = 'x'.repeat(MAX_LINE_BYTES + 200 * 1024);
     const { seen, long } = await lines([big.slice(0, 900 * 1024), `${big.slice(900 * 1024)}\nok\n`]);

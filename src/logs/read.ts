@@ -51,7 +51,10 @@ export async function forEachLine(
     parts = [];
     kept = 0;
     total = 0;
-    onLine(buffer.toString('utf8', 0, end), lineNumber);
+    // A byte order mark (a file saved by a Windows tool) is not part of the first line.
+    const start =
+      lineNumber === 1 && end >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+    onLine(buffer.toString('utf8', start, end), lineNumber);
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -70,6 +70,12 @@ Exit status: 0 the bundle was read (whatever it shows), 2 usage error (no such b
       if (flags.output !== undefined) writeFileSync(flags.output, text);
       else terminal.out(text);
       if (flags.html !== undefined) writeFileSync(flags.html, renderDiagnoseHtml(report));
+      const guessed = report.instances.filter((i) => i.timezoneFrom.startsWith('default'));
+      if (flags.quiet !== true && guessed.length > 0) {
+        terminal.err(
+          `warning: local times (apt, dpkg, cloud-init) of ${guessed.length} instance${guessed.length === 1 ? '' : 's'} read as UTC: no --tz and no etc/timezone in the bundle\n`,
+        );
+      }
       if (flags.quiet !== true && report.problemsTotal > 0) {
         terminal.err(
           `warning: ${report.problemsTotal} log line${report.problemsTotal === 1 ? '' : 's'} could not be read (see "problems" in --json)\n`,

@@ -32,6 +32,8 @@ function record(file: string, line: number, us: string, fields: Partial<JournalR
     priority: 6,
     hostname: 'lab-i-0001',
     bootId: BOOT,
+    // The hand-made entries carry no _MACHINE_ID.
+    machineId: file === 'hand.json' ? null : '553e74bebb8b46d196681b85872fecda',
     messageId: null,
     message: null,
     event: 'other',
@@ -163,6 +165,19 @@ describe('journal: hand-made entries', () => {
   const { records, problems } = parseText(HAND, journal, 'hand.json');
   const at = (line: number) => records.find((r) => r.line === line);
   const ACME = '5f0e1c2d3b4a49588796a5b4c3d2e1f0';
+
+  it('keeps _MACHINE_ID when there is one', () => {
+    const [entry] = parseText(
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: '1795765634250123',
+        _MACHINE_ID: 'ec2a0000000000000000000000000001',
+        MESSAGE: 'x',
+      }),
+      journal,
+      'm.json',
+    ).records;
+    expect(entry?.machineId).toBe('ec2a0000000000000000000000000001');
+  });
 
   it('reports bad lines and goes on', () => {
     expect(problems).toEqual([

@@ -27,6 +27,8 @@ export interface JournalRecord extends LogRecordBase {
   priority: number | null;
   hostname: string | null;
   bootId: string | null;
+  /** `_MACHINE_ID`: a new one marks a new machine (an image's instance after its bake), not a reboot. */
+  machineId: string | null;
   /** `MESSAGE_ID`: systemd's catalog id, when the writer gave one. */
   messageId: string | null;
   /** `MESSAGE`, decoded from bytes when journalctl wrote it as an array (not valid UTF-8 or binary). */
@@ -86,6 +88,7 @@ const FIELDS = [
   'PRIORITY',
   '_HOSTNAME',
   '_BOOT_ID',
+  '_MACHINE_ID',
   'MESSAGE_ID',
   'MESSAGE',
   'JOB_TYPE',
@@ -158,6 +161,7 @@ function openJournal(file: string, sink: ParserSink<JournalRecord>): LineParser 
         priority,
         hostname: values._HOSTNAME,
         bootId: values._BOOT_ID,
+        machineId: values._MACHINE_ID,
         messageId: values.MESSAGE_ID,
         message: values.MESSAGE,
         event: classifySystemdMessage({
