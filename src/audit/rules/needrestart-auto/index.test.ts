@@ -117,6 +117,44 @@ describe('needrestart-auto: found', () => {
     expect(findings.map((f) => f.evidence[0]?.path).sort()).toEqual(['/etc/environment', MAIN]);
   });
 
+  it("reports Ubuntu 24.04's stock setup: the APT hook's -m u restarts automatically when nothing sets $nrconf{restart}", () => {
+    // needrestart 3.6-7ubuntu4 (Ubuntu 24.04): its hook runs `apt-pinvoke -m u`, and Ubuntu mode
+    // defaults to 'a' when the configuration leaves $nrconf{restart} unset (the stock file).
+    const hook =
+      'DPkg::Post-Invoke {"test -x /usr/lib/needrestart/apt-pinvoke && /usr/lib/needrestart/apt-pinvoke -m u || true"; };';
+    const tree = ubuntu({
+      '/var/lib/dpkg/status': dpkgStatus({ needrestart: '3.6-7ubuntu4.1', perl: '5.38.2-3.2build2' }),
+      '/etc/apt/apt.conf.d/99needrestart': `${hook}\n`,
+    });
+    const findings = auditTree(tree, RULE);
+    expect(findings.map((f) => [f.severity, f.evidence, f.remediation.steps])).toEqual([
+      [
+        'medium',
+        [{ path: '/etc/apt/apt.conf.d/99needrestart', line: 1, text: hook }],
+        [
+          {
+            action: 'set-line',
+            path: `${CONF_D}/99goldgate-immutable.conf`,
+            match: '$nrconf{restart}',
+            line: "$nrconf{restart} = 'l';",
+          },
+        ],
+      ],
+    ]);
+    const root = makeTree(tree);
+    expect(applyRemediations(root, remediationSteps(findings)).every((step) => step.applied)).toBe(true);
+    expect(auditDir(root, RULE)).toEqual([]);
+  });
+
+  it("does not report Ubuntu 24.04's hook when $nrconf{restart} = 'l' is set in conf.d", () => {
+    const tree = ubuntu({
+      '/etc/apt/apt.conf.d/99needrestart':
+        'DPkg::Post-Invoke {"test -x /usr/lib/needrestart/apt-pinvoke && /usr/lib/needrestart/apt-pinvoke -m u || true"; };\n',
+      [`${CONF_D}/50-list.conf`]: "$nrconf{restart} = 'l';\n",
+    });
+    expect(auditTree(tree, RULE)).toEqual([]);
+  });
+
   it('reports needrestart known only by its configuration file (no dpkg database)', () => {
     const findings = auditTree(
       ubuntu({ '/usr/sbin/needrestart': null, '/var/lib/dpkg/status': null, [MAIN]: sedAuto }),
