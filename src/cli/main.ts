@@ -4,6 +4,8 @@ import { registerAudit } from './commands/audit.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
 import { registerManifest } from './commands/manifest.js';
+import { registerSpec } from './commands/spec.js';
+import { registerRepo } from './commands/repo.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createTerminal } from './terminal.js';
 import { toolVersion } from './version.js';
@@ -39,6 +41,8 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md`
   registerDiagnose(program, terminal, result);
   registerFix(program, terminal, result);
   registerManifest(program, terminal, result);
+  registerSpec(program, terminal, result);
+  registerRepo(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testDeb } from '../../repo/test-debs.js';
+import { tempDir } from '../../test-support/tree.js';
+import { main } from '../main.js';
+import { recordingTerminal } from '../terminal.js';
+
+async function run(...args: string[]) {
+  const terminal = recordingTerminal();
+  const code = await main(['node', 'goldgate', ...args], terminal);
+  return { code, stdout: terminal.stdout, stderr: terminal.stderr };
+}
+
+describe('goldgate repo', () => {
+  let saved: string | undefined;
+  let home: string;
+  beforeEach(() => {
+    saved = process.env.GOLDGATE_HOME;
+    home = tempDir();
+    process.env.GOLDGATE_HOME = home;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.GOLDGATE_HOME;
+    else process.env.GOLDGATE_HOME = saved;
+  });
+
+  it('creates a repository, and refuses a second one with exit 2 and a hint', async () => {
+    expect(await run('repo', 'create', 'lab')).toEqual({
+      code: 0,
+      stdout: `created repository lab at ${home}/repos/lab\n`,
+      stderr: '',
+    });
+    const again = await run('repo', 'create', 'lab');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `goldgate: repository lab already exists at ${home}/repos/lab\n  hint: publish into it with: goldgate repo publish lab --suite SUITE FILE.deb (or pick another name)\n`,
+    );
+    expect((await run('repo', 'create', 'Bad_Name')).code).toBe(2);
+  });
+
+  it('publishes with --json in the documented shape, then lists', async () => {
+    await run('repo', 'create', 'lab');
+    const deb = await testDeb('acme', '1.0', 'all');
+    const published = await run(
+      'repo',
+      'publish',
+      'lab',
+      '--suite',
+      'bookworm-security',
+      '--origin',
+      'Debian',
+      deb,
+      '--json',
+    );
+    expect(published.code).toBe(0);
+    const json = JSON.parse(published.stdout) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual(['repo', 'published']);
+    expect(json.published).toEqual([
+      { package: 'acme', version: '1.0', architecture: 'all', filename: 'pool/main/a/acme/acme_1.0_all.deb' },
+    ]);
+    expect(json.repo).toMatchObject({ name: 'lab', path: `${home}/repos/lab` });
+
+    const text = await run('repo', 'publish', 'lab', '--suite', 'bookworm-security', deb);
+    expect(text.stdout).toBe(
+      'unchanged  acme 1.0 (all)  pool/main/a/acme/acme_1.0_all.deb\nsuite bookworm-security of lab unchanged\n',
+    );
+
+    const ls = await run('repo', 'ls');
+    expect(ls.stdout).toBe(
+      [
+        `lab  ${home}/repos/lab`,
+        '  bookworm-security  origin Debian, label goldgate lab, codename bookworm-security; main; all amd64',
+        '    acme  1.0',
+        '',
+      ].join('\n'),
+    );
+    const lsJson = JSON.parse((await run('repo', 'ls', '--json')).stdout) as { repos: { name: string }[] };
+    expect(lsJson.repos.map((r) => r.name)).toEqual(['lab']);
+  });
+
+  it('needs --suite, and says how to create a missing repository', async () => {
+    expect((await run('repo', 'publish', 'lab', 'x.deb')).code).toBe(2);
+    const missing = await run('repo', 'publish', 'nope', '--suite', 's', 'x.deb');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('hint: create it with: goldgate repo create nope');
+  });
+
+  it('has help with examples', async () => {
+    const help = await run('repo', 'publish', '--help');
+    expect(help.stdout).toContain('Examples:');
+    expect(help.stdout).toContain('--suite <suite>');
+  });
+});
