@@ -34,7 +34,7 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
