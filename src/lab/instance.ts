@@ -1,0 +1,458 @@
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import type { EventSink } from '../core/events.js';
+import { silent } from '../core/events.js';
+import { findExecutable } from '../core/which.js';
+import { LabError } from './errors.js';
+import { INIT_NAME, INIT_SCRIPT } from './init-script.js';
+import { childrenOf, isAlive, listProcesses, mountsUnder, processStartTime } from './proc.js';
+import { INSTANCE_ENV, run, sleep } from './run.js';
+import type { RunResult } from './run.js';
+import type { InstanceInfo } from './state.js';
+import {
+  instanceDir,
+  instancesDir,
+  isInstanceId,
+  newInstanceId,
+  readInstance,
+  writeInstance,
+} from './state.js';
+
+export type { InstanceInfo, InstanceState } from './state.js';
+export type { RunResult } from './run.js';
+
+/** systemd halts cleanly on SIGRTMIN+3 (34 + 3 on Linux). */
+const SIGRTMIN_3 = 37;
+const NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
+export interface LaunchOptions {
+  /** The image's root filesystem: the read-only lower layer, never written. */
+  rootfs: string;
+  /** A label for the instance, part of its id (lowercase letters, digits, dashes). */
+  name?: string;
+  /** The lab's state directory, e.g. `$GOLDGATE_HOME/lab`. */
+  home: string;
+  /** How long systemd may take to settle; default 60 s. */
+  timeoutMs?: number;
+  events?: EventSink;
+}
+
+function tool(name: string): string {
+  const path = findExecutable(name);
+  if (path === undefined)
+    throw new EnvironmentError('LAB_TOOL_MISSING', `${name} not found`, {
+      hint: 'apt-get install util-linux mount',
+    });
+  return path;
+}
+
+/** Overlay options are comma- and colon-separated: paths holding those cannot be layers. */
+function checkLayerPath(what: string, path: string): void {
+  if (!isAbsolute(path) || /[,:\n\\]/.test(path))
+    throw new UsageError(
+      'LAB_BAD_PATH',
+      `${what} "${path}" cannot be an overlay layer (no , : \\ or newline allowed)`,
+    );
+}
+
+function consoleTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'console.log'), 'utf8').slice(-2000).trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Boots an instance of an image: an overlay over `rootfs`, new mount/pid/net/uts/ipc
+ * namespaces (loopback only), a private minimal /dev, and systemd as PID 1. Resolves when
+ * `systemctl is-system-running` says `running` or `degraded`; on timeout the instance is
+ * removed and a LabError thrown.
+ */
+export async function launchInstance(options: LaunchOptions): Promise<InstanceInfo> {
+  const events = options.events ?? silent;
+  if (process.getuid?.() !== 0) throw new EnvironmentError('LAB_NOT_ROOT', 'the lab needs root');
+  if (options.name !== undefined && !NAME.test(options.name))
+    throw new UsageError('LAB_BAD_NAME', `"${options.name}" is not a valid instance name (a-z, 0-9, -)`);
+  const rootfs = resolve(options.rootfs);
+  const home = resolve(options.home);
+  checkLayerPath('the root filesystem', rootfs);
+  checkLayerPath('the lab home', home);
+  if (!existsSync(join(rootfs, 'lib/systemd/systemd')))
+    throw new UsageError(
+      'LAB_NO_SYSTEMD',
+      `${rootfs} has no /lib/systemd/systemd: it cannot boot in the lab`,
+    );
+  const unshare = tool('unshare');
+  const nsenter = tool('nsenter');
+
+  const id = newInstanceId(options.name);
+  const dir = instanceDir(home, id);
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'work');
+  const merged = join(dir, 'merged');
+  for (const d of [upper, work, merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  const hostnameFile = join(dir, 'hostname');
+  writeFileSync(hostnameFile, `${id}\n`);
+
+  const started = Date.now();
+  const info: InstanceInfo = {
+    id,
+    name: options.name ?? id,
+    rootfs,
+    pid: 0,
+    pidStartTime: 0,
+    unsharePid: 0,
+    unshareStartTime: 0,
+    launcherPid: process.pid,
+    launcherStartTime: processStartTime(process.pid) ?? 0,
+    state: 'starting',
+    startedAt: new Date(started).toISOString(),
+    bootMs: null,
+    upper,
+    merged,
+  };
+  writeInstance(home, info);
+  events.emit({ type: 'progress', step: 'lab.launch', message: `starting ${id}` });
+
+  try {
+    const consoleFd = openSync(join(dir, 'console.log'), 'a');
+    let exited = false;
+    try {
+      // --kill-child: if unshare dies, so does the instance's init, and with it the whole pid namespace.
+      const child = spawn(
+        unshare,
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--pid',
+          '--net',
+          '--uts',
+          '--ipc',
+          '--fork',
+          '--kill-child',
+          '--',
+          '/bin/sh',
+          '-c',
+          INIT_SCRIPT,
+          INIT_NAME,
+          rootfs,
+          upper,
+          work,
+          merged,
+          id,
+          hostnameFile,
+        ],
+        { detached: true, stdio: ['ignore', consoleFd, consoleFd], env: { ...INSTANCE_ENV } },
+      );
+      child.on('exit', () => (exited = true));
+      child.on('error', () => (exited = true));
+      child.unref();
+      if (child.pid === undefined)
+        throw new LabError('LAB_SPAWN_FAILED', `could not start unshare for ${id}`);
+      info.unsharePid = child.pid;
+      info.unshareStartTime = processStartTime(child.pid) ?? 0;
+    } finally {
+      closeSync(consoleFd);
+    }
+    writeInstance(home, info);
+
+    const deadline = started + (options.timeoutMs ?? 60_000);
+    const alive = (): boolean => !exited && isAlive(info.unsharePid, info.unshareStartTime);
+    while (info.pid === 0) {
+      const [pid] = childrenOf(info.unsharePid);
+      if (pid !== undefined) {
+        info.pid = pid;
+        info.pidStartTime = processStartTime(pid) ?? 0;
+      } else if (!alive()) {
+        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited before booting: ${consoleTail(dir)}`);
+      } else if (Date.now() > deadline) {
+        throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not start its init in time`);
+      } else await sleep(20);
+    }
+    writeInstance(home, info);
+
+    let last = '';
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0)
+        throw new LabError(
+          'LAB_BOOT_TIMEOUT',
+          `instance ${id} did not settle in time (systemd said "${last}")`,
+          {
+            fault: 'environment',
+          },
+        );
+      // Before the init script's chroot, /proc/<pid>/root is still the host's: wait for systemd itself.
+      if (isSystemd(info.pid)) {
+        const result = await run(
+          [nsenter, '-t', String(info.pid), '-m', '-p', '-r', '-w', '--', 'systemctl', 'is-system-running'],
+          { timeoutMs: Math.min(remaining, 10_000) },
+        );
+        last = result.stdout.trim();
+        if (last === 'running' || last === 'degraded') {
+          info.state = last;
+          break;
+        }
+      }
+      if (!alive() || !isAlive(info.pid, info.pidStartTime))
+        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited while booting: ${consoleTail(dir)}`);
+      await sleep(100);
+    }
+    info.bootMs = Date.now() - started;
+    writeInstance(home, info);
+    events.emit({
+      type: 'progress',
+      step: 'lab.launch',
+      message: `${id} is ${info.state}`,
+      done: true,
+      elapsedMs: info.bootMs,
+    });
+    return info;
+  } catch (error) {
+    await terminateInstance(id, { home }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The recorded instance, if it exists and its init is still the process that was launched. */
+function liveInstance(home: string, id: string): InstanceInfo {
+  if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
+  const info = readInstance(resolve(home), id);
+  if (info === undefined) throw new UsageError('LAB_NO_INSTANCE', `no instance ${id}`);
+  if (info.pid === 0 || !isAlive(info.pid, info.pidStartTime))
+    throw new LabError('LAB_INSTANCE_DOWN', `instance ${id} is not running`, { fault: 'environment' });
+  return info;
+}
+
+/** Runs argv inside the instance (its namespaces and root), never through a shell. */
+export async function execInInstance(
+  id: string,
+  argv: string[],
+  options: { home: string; timeoutMs?: number },
+): Promise<RunResult> {
+  if (argv.length === 0) throw new UsageError('LAB_EMPTY_COMMAND', 'nothing to run');
+  const info = liveInstance(options.home, id);
+  const nsenter = tool('nsenter');
+  return run([nsenter, '-t', String(info.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', ...argv], {
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+}
+
+/** True once the init script has exec'd systemd (before that, /proc/<pid>/root is still the host's). */
+function isSystemd(pid: number): boolean {
+  try {
+    return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '').endsWith('/systemd');
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, startTime: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (isAlive(pid, startTime)) {
+    if (Date.now() > until) return false;
+    await sleep(25);
+  }
+  return true;
+}
+
+/** Host processes that belong to the instance in `dir`: by their root, or by naming its paths in their argv. */
+export function processesOf(dir: string): number[] {
+  const prefix = `${dir}/`;
+  const within = (path: string): boolean => path === dir || path.startsWith(prefix);
+  return listProcesses()
+    .filter((p) => p.pid !== process.pid && ((p.root !== undefined && within(p.root)) || p.argv.some(within)))
+    .map((p) => p.pid);
+}
+
+async function killAll(pids: number[]): Promise<number[]> {
+  const killed: number[] = [];
+  for (const pid of pids) {
+    const start = processStartTime(pid);
+    if (start === undefined) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // already gone
+    }
+    await waitGone(pid, start, 5_000);
+  }
+  return killed;
+}
+
+/** Unmounts every mount at or below `dir`, deepest first; a busy one is detached lazily. */
+export async function unmountUnder(dir: string, options: { strict?: boolean } = {}): Promise<string[]> {
+  const umount = tool('umount');
+  const done: string[] = [];
+  for (const point of mountsUnder(dir)) {
+    if (options.strict === true && point === dir) continue;
+    let result = await run([umount, point], { timeoutMs: 30_000 });
+    if (result.code !== 0) result = await run([umount, '-l', point], { timeoutMs: 30_000 });
+    if (result.code === 0) done.push(point);
+  }
+  return done;
+}
+
+export interface TerminateResult {
+  id: string;
+  /** False when nothing of the instance was left. */
+  existed: boolean;
+  killed: number[];
+  unmounted: string[];
+}
+
+/**
+ * Stops an instance (systemd halts on SIGRTMIN+3; SIGKILL after `graceMs`), kills anything
+ * left of it, unmounts what is below its directory and removes its state. Idempotent.
+ */
+export async function terminateInstance(
+  id: string,
+  options: { home: string; graceMs?: number },
+): Promise<TerminateResult> {
+  if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
+  const home = resolve(options.home);
+  const dir = instanceDir(home, id);
+  const existed = existsSync(dir);
+  const info = readInstance(home, id);
+  const killed: number[] = [];
+  if (info !== undefined) {
+    if (info.state !== 'stopping') {
+      info.state = 'stopping';
+      writeInstance(home, info);
+    }
+    if (info.pid === 0 && isAlive(info.unsharePid, info.unshareStartTime)) {
+      // Killed before it recorded its init: unshare's child is the init.
+      const [pid] = childrenOf(info.unsharePid);
+      if (pid !== undefined) {
+        info.pid = pid;
+        info.pidStartTime = processStartTime(pid) ?? 0;
+      }
+    }
+    if (info.pid !== 0 && isAlive(info.pid, info.pidStartTime)) {
+      // Only systemd handles SIGRTMIN+3; the init script before it would ignore it (a namespace's init
+      // gets only the signals it handles), so it is killed at once.
+      const graceful = isSystemd(info.pid);
+      try {
+        process.kill(info.pid, graceful ? SIGRTMIN_3 : 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      if (!(await waitGone(info.pid, info.pidStartTime, graceful ? (options.graceMs ?? 10_000) : 5_000))) {
+        // The pid namespace's init: killing it kills everything in the namespace.
+        killed.push(...(await killAll([info.pid])));
+      }
+    }
+    if (info.unsharePid !== 0 && isAlive(info.unsharePid, info.unshareStartTime)) {
+      if (!(await waitGone(info.unsharePid, info.unshareStartTime, 2_000)))
+        killed.push(...(await killAll([info.unsharePid])));
+    }
+  }
+  // Whatever is left (a launch killed before it recorded its pids, a process entered with nsenter).
+  killed.push(...(await killAll(processesOf(dir))));
+  const unmounted = existed ? await unmountUnder(dir) : [];
+  rmSync(dir, { recursive: true, force: true });
+  return { id, existed, killed, unmounted };
+}
+
+export interface InstanceStatus {
+  id: string;
+  /** The recorded state; undefined when instance.json is missing or half-written. */
+  info: InstanceInfo | undefined;
+  /** True when the recorded init is running and is the process that was launched. */
+  alive: boolean;
+}
+
+function instanceIds(home: string): string[] {
+  try {
+    return readdirSync(instancesDir(home)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Every instance recorded under `home`, with whether its init still runs. */
+export function listInstances(options: { home: string }): InstanceStatus[] {
+  const home = resolve(options.home);
+  return instanceIds(home)
+    .filter(isInstanceId)
+    .map((id) => {
+      const info = readInstance(home, id);
+      const alive = info !== undefined && info.pid !== 0 && isAlive(info.pid, info.pidStartTime);
+      return { id, info, alive };
+    });
+}
+
+export interface GcResult {
+  /** Instances stopped and removed: dead, half-written, or abandoned while starting. */
+  terminated: string[];
+  killed: number[];
+  unmounted: string[];
+  /** Entries under `instances/` that were not instances at all. */
+  removed: string[];
+}
+
+/** True while an instance should be left alone: it runs, or its launcher is still starting it. */
+function isKept(info: InstanceInfo | undefined): boolean {
+  if (info === undefined) return false;
+  if (info.state === 'starting') return isAlive(info.launcherPid, info.launcherStartTime);
+  if (info.state === 'stopping') return false;
+  return info.pid !== 0 && isAlive(info.pid, info.pidStartTime);
+}
+
+/**
+ * Cleans up after crashes: terminates instances whose init is gone, whose state is
+ * half-written or whose launcher died while starting them; kills stray processes and
+ * unmounts mounts under `home` that no live instance owns; removes what is left.
+ */
+export async function gc(options: { home: string }): Promise<GcResult> {
+  const home = resolve(options.home);
+  const result: GcResult = { terminated: [], killed: [], unmounted: [], removed: [] };
+  const kept = new Set<string>();
+  for (const entry of instanceIds(home)) {
+    if (!isInstanceId(entry)) {
+      const path = join(instancesDir(home), entry);
+      result.unmounted.push(...(await unmountUnder(path)));
+      rmSync(path, { recursive: true, force: true });
+      result.removed.push(entry);
+      continue;
+    }
+    if (isKept(readInstance(home, entry))) {
+      kept.add(entry);
+      continue;
+    }
+    const done = await terminateInstance(entry, { home, graceMs: 2_000 });
+    result.terminated.push(entry);
+    result.killed.push(...done.killed);
+    result.unmounted.push(...done.unmounted);
+  }
+  // Processes of instances whose directory is already gone.
+  const root = `${instancesDir(home)}/`;
+  const strays = listProcesses().filter((p) => {
+    const paths = [...(p.root === undefined ? [] : [p.root]), ...p.argv];
+    const owner = paths.find((path) => path.startsWith(root));
+    if (owner === undefined || p.pid === process.pid) return false;
+    return !kept.has(owner.slice(root.length).split('/')[0] ?? '');
+  });
+  result.killed.push(...(await killAll(strays.map((p) => p.pid))));
+  for (const point of mountsUnder(home)) {
+    if (point === home) continue;
+    const owner = point.startsWith(root) ? point.slice(root.length).split('/')[0] : undefined;
+    if (owner !== undefined && kept.has(owner)) continue;
+    result.unmounted.push(...(await unmountUnder(point)));
+  }
+  return result;
+}
