@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isGoldgateError } from '../core/errors.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBake } from './commands/bake.js';
+import { registerImages } from './commands/images.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
+import { registerLab } from './commands/lab.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerSpec } from './commands/spec.js';
 import { registerRepo } from './commands/repo.js';
@@ -34,15 +37,18 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
   registerDiagnose(program, terminal, result);
   registerFix(program, terminal, result);
+  registerLab(program, terminal, result);
   registerManifest(program, terminal, result);
   registerSpec(program, terminal, result);
   registerRepo(program, terminal, result);
+  registerBake(program, terminal, result);
+  registerImages(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
