@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../core/digest.js';
 import { EnvironmentError, GoldgateError, UsageError } from '../core/errors.js';
@@ -29,7 +29,8 @@ export interface BootstrapRequest {
   mirror?: string;
 }
 
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+/** A package name, optionally pinned (`name=version`): mmdebstrap passes includes to apt as is. */
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
 const SUITE_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Rejects names that are not Debian package or suite names before they reach any command. */
@@ -127,26 +128,78 @@ export async function cachedBootstrap(
   cacheDir: string,
   sink: EventSink = silent,
 ): Promise<string> {
+  return (await cachedBase(request, cacheDir, { sink })).rootfs;
+}
+
+/** A cached base: its root filesystem, its request key, and when it was bootstrapped. */
+export interface CachedBase {
+  rootfs: string;
+  /** The request's key (`bootstrapKey`). */
+  key: string;
+  builtAt: Date;
+  /** Whether this call bootstrapped it. */
+  built: boolean;
+}
+
+export interface CachedBaseOptions {
+  sink?: EventSink;
+  /** Rebuild a cached base bootstrapped before this time (the mirror may have moved on since). */
+  refreshBefore?: Date;
+  now?: () => Date;
+}
+
+/**
+ * Like `cachedBootstrap`, and also says when the base was bootstrapped; a base older than
+ * `refreshBefore` is bootstrapped again and replaces the cached one (by rename).
+ */
+export async function cachedBase(
+  request: BootstrapRequest,
+  cacheDir: string,
+  options: CachedBaseOptions = {},
+): Promise<CachedBase> {
+  const sink = options.sink ?? silent;
   validateRequest(request);
   const key = bootstrapKey(request);
   const entry = join(cacheDir, 'bases', key);
   const rootfs = join(entry, 'rootfs');
-  if (existsSync(join(entry, 'request.json'))) {
-    sink.emit({ type: 'progress', step: 'bootstrap', message: `cached base ${key}`, done: true });
-    return rootfs;
+  const recorded = join(entry, 'request.json');
+  if (existsSync(recorded)) {
+    const builtAt = baseBuiltAt(recorded);
+    if (options.refreshBefore === undefined || builtAt >= options.refreshBefore) {
+      sink.emit({ type: 'progress', step: 'bootstrap', message: `cached base ${key}`, done: true });
+      return { rootfs, key, builtAt, built: false };
+    }
   }
   mkdirSync(join(cacheDir, 'bases'), { recursive: true });
   const building = join(cacheDir, 'bases', `.building-${key}-${process.pid}`);
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building);
+  const builtAt = (options.now ?? (() => new Date()))();
   try {
     await runMmdebstrap(request, join(building, 'rootfs'), sink);
-    writeFileSync(join(building, 'request.json'), `${JSON.stringify(request, null, 2)}\n`);
-    rmSync(entry, { recursive: true, force: true });
+    writeFileSync(
+      join(building, 'request.json'),
+      `${JSON.stringify({ ...request, builtAt: builtAt.toISOString() }, null, 2)}\n`,
+    );
+    // The old entry is moved aside before the new one takes its name, so the name never points at nothing built.
+    const old = join(cacheDir, 'bases', `.old-${key}-${process.pid}`);
+    if (existsSync(entry)) renameSync(entry, old);
     renameSync(building, entry);
+    rmSync(old, { recursive: true, force: true });
   } catch (error) {
     rmSync(building, { recursive: true, force: true });
     throw error;
   }
-  return rootfs;
+  return { rootfs, key, builtAt, built: true };
+}
+
+/** When a cached base was bootstrapped: its recorded `builtAt`, else (older caches) the record's mtime. */
+function baseBuiltAt(recorded: string): Date {
+  try {
+    const value = (JSON.parse(readFileSync(recorded, 'utf8')) as { builtAt?: unknown }).builtAt;
+    if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
+  } catch {
+    // An unreadable record: fall back to its time.
+  }
+  return statSync(recorded).mtime;
 }

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditSummary } from '../audit/engine.js';
+import { goldgateHome } from '../core/home.js';
+
+/** The audit of an image as baked: before and after the remediations (the same when none were applied). */
+export interface ImageAudit {
+  before: AuditSummary;
+  after: AuditSummary;
+  /** Remediation steps applied (autoUpdates: disabled), and those left to the person. */
+  applied: number;
+  notApplied: number;
+}
+
+/** `image.json`: written last, so a directory holding it is a complete image. */
+export interface ImageRecord {
+  id: string;
+  name: string;
+  /** The manifest digest of the image's root filesystem. */
+  digest: string;
+  createdAt: string;
+  /** The spec the image was baked from (absolute). */
+  spec: string;
+  /** The base it was customised from: `<request key>@<UTC day it was bootstrapped>`. */
+  base: string;
+  autoUpdates: 'disabled' | 'enabled';
+  audit: ImageAudit;
+}
+
+/** A registered image and where it lives. */
+export interface StoredImage extends ImageRecord {
+  /** The image directory; the root filesystem is its `rootfs/`. */
+  path: string;
+}
+
+const IMAGE_ID = /^img-[0-9a-f]{12}$/;
+const STAGING = /^\.staging-(\d+)-[0-9a-f]+$/;
+const OWNER_FILE = 'owner.pid';
+
+/** `$GOLDGATE_HOME/images` (or under `home`). */
+export function imagesDir(home: string = goldgateHome()): string {
+  return join(home, 'images');
+}
+
+/** Whether a process with this id is alive (a process of another user counts as alive). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A fresh staging directory `.staging-<pid>-<random>` for an image being built: the pid in
+ * its name lets a later bake tell a dead build's leftovers from a running one.
+ */
+export function createStaging(home: string = goldgateHome()): string {
+  const dir = join(imagesDir(home), `.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+  return dir;
+}
+
+/**
+ * Removes what dead builds left behind: staging directories whose pid is dead, and image
+ * directories without `image.json` (moved into place, never registered) whose owner is dead.
+ * Returns the removed paths.
+ */
+export function cleanupStore(home: string = goldgateHome()): string[] {
+  const dir = imagesDir(home);
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const staging = STAGING.exec(name);
+    let owner: number | undefined;
+    if (staging !== null) owner = Number(staging[1]);
+    else if (IMAGE_ID.test(name) && !existsSync(join(path, 'image.json'))) owner = readOwner(path);
+    else continue;
+    if (owner !== undefined && processAlive(owner)) continue;
+    rmSync(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
+function readOwner(imageDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(imageDir, OWNER_FILE), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The registered image with this id, if any. */
+export function findImage(id: string, home: string = goldgateHome()): StoredImage | undefined {
+  if (!IMAGE_ID.test(id)) return undefined;
+  const path = join(imagesDir(home), id);
+  try {
+    const record = JSON.parse(readFileSync(join(path, 'image.json'), 'utf8')) as ImageRecord;
+    return { ...record, path };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every registered image (a directory with `image.json`), newest first. */
+export function listImages(home: string = goldgateHome()): StoredImage[] {
+  const dir = imagesDir(home);
+  if (!existsSync(dir)) return [];
+  const images = readdirSync(dir)
+    .filter((name) => IMAGE_ID.test(name))
+    .map((id) => findImage(id, home))
+    .filter((image): image is StoredImage => image !== undefined);
+  return images.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Registers a staged image: the staging directory (holding `rootfs/` and any other files)
+ * is renamed to `images/<id>`, then `image.json` is written through a temporary file and a
+ * rename. Until that last rename the image is not registered; a crash before it leaves a
+ * directory `cleanupStore` removes.
+ */
+export function registerImage(
+  staging: string,
+  record: ImageRecord,
+  home: string = goldgateHome(),
+): StoredImage {
+  const path = join(imagesDir(home), record.id);
+  // A directory of this id without image.json is a dead registration: ours replaces it.
+  if (existsSync(path) && !existsSync(join(path, 'image.json')))
+    rmSync(path, { recursive: true, force: true });
+  renameSync(staging, path);
+  const temp = join(path, `.image.json.${process.pid}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(temp, join(path, 'image.json'));
+  rmSync(join(path, OWNER_FILE), { force: true });
+  return { ...record, path };
+}
