@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTree } from '../test-support/tree.js';
 import { dpkgStatus } from '../test-support/audit.js';
 import { APT_DAILY_TIMER, AUTO_UPGRADES } from '../test-support/debian-files.js';
-import { main } from './main.js';
-import { recordingTerminal } from './terminal.js';
+import { runCli } from '../test-support/cli.js';
 
 /** A small Debian-like tree with the incident's configuration. */
 function incidentTree(): string {
@@ -22,17 +21,11 @@ function incidentTree(): string {
   });
 }
 
-async function run(...args: string[]) {
-  const terminal = recordingTerminal();
-  const code = await main(['node', 'goldgate', ...args], terminal);
-  return { code, stdout: terminal.stdout, stderr: terminal.stderr };
-}
-
 describe('goldgate audit', () => {
   const root = incidentTree();
 
   it('prints findings grouped by severity and exits 1 at the default threshold', async () => {
-    const { code, stdout } = await run('audit', root);
+    const { code, stdout } = await runCli('audit', root);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^HIGH \(1\)$/m);
     expect(stdout).toMatch(/^MEDIUM \(2\)$/m);
@@ -43,7 +36,7 @@ describe('goldgate audit', () => {
   });
 
   it('prints exactly one JSON document with the documented shape', async () => {
-    const { code, stdout } = await run('audit', root, '--format', 'json');
+    const { code, stdout } = await runCli('audit', root, '--format', 'json');
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as Record<string, unknown>;
     expect(Object.keys(report)).toEqual(['image', 'findings', 'summary', 'problems']);
@@ -68,11 +61,11 @@ describe('goldgate audit', () => {
       bySeverity: { critical: 0, high: 1, medium: 2, low: 0, info: 0 },
       rulesRun: 13,
     });
-    expect((await run('audit', root, '--json')).stdout).toBe(stdout);
+    expect((await runCli('audit', root, '--json')).stdout).toBe(stdout);
   });
 
   it('writes SARIF 2.1.0 that validates against the OASIS schema', async () => {
-    const { stdout } = await run('audit', root, '--format', 'sarif');
+    const { stdout } = await runCli('audit', root, '--format', 'sarif');
     const require = createRequire(import.meta.url);
     const schemaPath = join(
       require.resolve('@microsoft/jest-sarif/package.json'),
@@ -104,18 +97,18 @@ describe('goldgate audit', () => {
   });
 
   it('follows --fail-on', async () => {
-    expect((await run('audit', root, '--fail-on', 'none', '-q')).code).toBe(0);
-    expect((await run('audit', root, '--fail-on', 'critical', '-q')).code).toBe(0);
-    expect((await run('audit', root, '--fail-on', 'high', '-q')).code).toBe(1);
+    expect((await runCli('audit', root, '--fail-on', 'none', '-q')).code).toBe(0);
+    expect((await runCli('audit', root, '--fail-on', 'critical', '-q')).code).toBe(0);
+    expect((await runCli('audit', root, '--fail-on', 'high', '-q')).code).toBe(1);
   });
 
   it('runs only the rules asked for', async () => {
-    const { stdout, code } = await run('audit', root, '--json', '--rule', 'apt-periodic-update');
+    const { stdout, code } = await runCli('audit', root, '--json', '--rule', 'apt-periodic-update');
     expect(code).toBe(1);
     expect((JSON.parse(stdout) as { findings: Array<{ rule: string }> }).findings.map((f) => f.rule)).toEqual(
       ['apt-periodic-update'],
     );
-    const skipped = await run(
+    const skipped = await runCli(
       'audit',
       root,
       '--json',
@@ -132,7 +125,7 @@ describe('goldgate audit', () => {
       '/etc/os-release': 'ID=debian\n',
       '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1' }),
     });
-    const { code, stdout } = await run('audit', clean);
+    const { code, stdout } = await runCli('audit', clean);
     expect(code).toBe(0);
     expect(stdout).toContain('No source of change at boot found (13 rules).');
   });
@@ -140,7 +133,7 @@ describe('goldgate audit', () => {
 
 describe('usage errors and help', () => {
   it('exits 2 with a hint for a path that does not exist', async () => {
-    const { code, stderr } = await run('audit', '/nonexistent/rootfs');
+    const { code, stderr } = await runCli('audit', '/nonexistent/rootfs');
     expect(code).toBe(2);
     expect(stderr).toBe(
       'goldgate: /nonexistent/rootfs does not exist\n  hint: give a root filesystem directory or a .tar / .tar.gz of one\n',
@@ -149,21 +142,21 @@ describe('usage errors and help', () => {
 
   it('exits 2 for an unknown rule, option or severity', async () => {
     const root = makeTree({ '/etc/hostname': 'x\n' });
-    const rule = await run('audit', root, '--rule', 'no-such-rule');
+    const rule = await runCli('audit', root, '--rule', 'no-such-rule');
     expect(rule.code).toBe(2);
     expect(rule.stderr).toContain('no rule "no-such-rule"');
-    expect((await run('audit', root, '--fail-on', 'severe')).code).toBe(2);
-    expect((await run('audit', root, '--frobnicate')).code).toBe(2);
-    expect((await run('frobnicate')).code).toBe(2);
+    expect((await runCli('audit', root, '--fail-on', 'severe')).code).toBe(2);
+    expect((await runCli('audit', root, '--frobnicate')).code).toBe(2);
+    expect((await runCli('frobnicate')).code).toBe(2);
   });
 
   it('has --help on every command and --version', async () => {
     for (const command of [[], ['audit'], ['manifest'], ['fix']]) {
-      const { code, stdout } = await run(...command, '--help');
+      const { code, stdout } = await runCli(...command, '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^Usage: goldgate/);
     }
-    const version = await run('--version');
+    const version = await runCli('--version');
     expect(version.stdout.trim()).toBe(
       (
         JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -177,24 +170,24 @@ describe('usage errors and help', () => {
 describe('goldgate manifest and fix', () => {
   it('prints the manifest as JSON with its digest', async () => {
     const root = incidentTree();
-    const { code, stdout } = await run('manifest', root, '--json');
+    const { code, stdout } = await runCli('manifest', root, '--json');
     expect(code).toBe(0);
     const manifest = JSON.parse(stdout) as { schema: string; digest: string; packages: unknown[] };
     expect(manifest.schema).toBe('goldgate.manifest/v1');
     expect(manifest.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(manifest.packages).toHaveLength(2);
-    expect((await run('manifest', root)).stdout).toContain(`digest    ${manifest.digest}`);
+    expect((await runCli('manifest', root)).stdout).toContain(`digest    ${manifest.digest}`);
   });
 
   it('fixes the incident tree so that the audit is clean, and refuses a tarball', async () => {
     const root = incidentTree();
-    const dry = await run('fix', root, '--dry-run');
+    const dry = await runCli('fix', root, '--dry-run');
     expect(dry.stdout).toContain('3 findings before, 3 after (dry run: nothing changed).');
-    const fixed = await run('fix', root);
+    const fixed = await runCli('fix', root);
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toContain('3 findings before, 0 after.');
-    expect((await run('audit', root)).code).toBe(0);
-    const tar = await run('fix', join(root, 'etc/apt/apt.conf.d/20auto-upgrades'));
+    expect((await runCli('audit', root)).code).toBe(0);
+    const tar = await runCli('fix', join(root, 'etc/apt/apt.conf.d/20auto-upgrades'));
     expect(tar.code).toBe(2);
   });
 });

@@ -1,46 +1,28 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDeb } from '../../repo/test-debs.js';
-import { tempDir } from '../../test-support/tree.js';
-import { main } from '../main.js';
-import { recordingTerminal } from '../terminal.js';
-
-async function run(...args: string[]) {
-  const terminal = recordingTerminal();
-  const code = await main(['node', 'goldgate', ...args], terminal);
-  return { code, stdout: terminal.stdout, stderr: terminal.stderr };
-}
+import { runCli, useTempHome } from '../../test-support/cli.js';
 
 describe('goldgate repo', () => {
-  let saved: string | undefined;
-  let home: string;
-  beforeEach(() => {
-    saved = process.env.GOLDGATE_HOME;
-    home = tempDir();
-    process.env.GOLDGATE_HOME = home;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env.GOLDGATE_HOME;
-    else process.env.GOLDGATE_HOME = saved;
-  });
+  const homeOf = useTempHome();
 
   it('creates a repository, and refuses a second one with exit 2 and a hint', async () => {
-    expect(await run('repo', 'create', 'lab')).toEqual({
+    expect(await runCli('repo', 'create', 'lab')).toEqual({
       code: 0,
-      stdout: `created repository lab at ${home}/repos/lab\n`,
+      stdout: `created repository lab at ${homeOf()}/repos/lab\n`,
       stderr: '',
     });
-    const again = await run('repo', 'create', 'lab');
+    const again = await runCli('repo', 'create', 'lab');
     expect(again.code).toBe(2);
     expect(again.stderr).toBe(
-      `goldgate: repository lab already exists at ${home}/repos/lab\n  hint: publish into it with: goldgate repo publish lab --suite SUITE FILE.deb (or pick another name)\n`,
+      `goldgate: repository lab already exists at ${homeOf()}/repos/lab\n  hint: publish into it with: goldgate repo publish lab --suite SUITE FILE.deb (or pick another name)\n`,
     );
-    expect((await run('repo', 'create', 'Bad_Name')).code).toBe(2);
+    expect((await runCli('repo', 'create', 'Bad_Name')).code).toBe(2);
   });
 
   it('publishes with --json in the documented shape, then lists', async () => {
-    await run('repo', 'create', 'lab');
+    await runCli('repo', 'create', 'lab');
     const deb = await testDeb('acme', '1.0', 'all');
-    const published = await run(
+    const published = await runCli(
       'repo',
       'publish',
       'lab',
@@ -57,35 +39,35 @@ describe('goldgate repo', () => {
     expect(json.published).toEqual([
       { package: 'acme', version: '1.0', architecture: 'all', filename: 'pool/main/a/acme/acme_1.0_all.deb' },
     ]);
-    expect(json.repo).toMatchObject({ name: 'lab', path: `${home}/repos/lab` });
+    expect(json.repo).toMatchObject({ name: 'lab', path: `${homeOf()}/repos/lab` });
 
-    const text = await run('repo', 'publish', 'lab', '--suite', 'bookworm-security', deb);
+    const text = await runCli('repo', 'publish', 'lab', '--suite', 'bookworm-security', deb);
     expect(text.stdout).toBe(
       'unchanged  acme 1.0 (all)  pool/main/a/acme/acme_1.0_all.deb\nsuite bookworm-security of lab unchanged\n',
     );
 
-    const ls = await run('repo', 'ls');
+    const ls = await runCli('repo', 'ls');
     expect(ls.stdout).toBe(
       [
-        `lab  ${home}/repos/lab`,
+        `lab  ${homeOf()}/repos/lab`,
         '  bookworm-security  origin Debian, label goldgate lab, codename bookworm-security; main; all amd64',
         '    acme  1.0',
         '',
       ].join('\n'),
     );
-    const lsJson = JSON.parse((await run('repo', 'ls', '--json')).stdout) as { repos: { name: string }[] };
+    const lsJson = JSON.parse((await runCli('repo', 'ls', '--json')).stdout) as { repos: { name: string }[] };
     expect(lsJson.repos.map((r) => r.name)).toEqual(['lab']);
   });
 
   it('needs --suite, and says how to create a missing repository', async () => {
-    expect((await run('repo', 'publish', 'lab', 'x.deb')).code).toBe(2);
-    const missing = await run('repo', 'publish', 'nope', '--suite', 's', 'x.deb');
+    expect((await runCli('repo', 'publish', 'lab', 'x.deb')).code).toBe(2);
+    const missing = await runCli('repo', 'publish', 'nope', '--suite', 's', 'x.deb');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('hint: create it with: goldgate repo create nope');
   });
 
   it('has help with examples', async () => {
-    const help = await run('repo', 'publish', '--help');
+    const help = await runCli('repo', 'publish', '--help');
     expect(help.stdout).toContain('Examples:');
     expect(help.stdout).toContain('--suite <suite>');
   });
