@@ -7,3 +7,4 @@ ensureDebianPackages(['mmdebstrap', 'lynis', 'jq']);
 run(['npm', 'run', '--silent', 'build']);
 run([process.execPath, 'bench/audit.mjs']);
 run([process.execPath, 'bench/dns.mjs', '--size-mb', '1024', '--runs', '5', '--jq-runs', '1']);
+run([process.execPath, 'bench/lab.mjs', '--runs', '20', '--parallel', '50']);

@@ -9,3 +9,12 @@ export type {
   TerminateResult,
 } from './instance.js';
 export { LabError } from './errors.js';
+export {
+  checkLabel,
+  commandCheckFromFlag,
+  HEALTH_LOG,
+  httpCheckFromFlag,
+  runHealthChecks,
+  unitCheckFromFlag,
+} from './health.js';
+export type { HealthResult } from './health.js';

@@ -228,7 +228,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
 }
 
 /** The recorded instance, if it exists and its init is still the process that was launched. */
-function liveInstance(home: string, id: string): InstanceInfo {
+export function liveInstance(home: string, id: string): InstanceInfo {
   if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
   const info = readInstance(resolve(home), id);
   if (info === undefined) throw new UsageError('LAB_NO_INSTANCE', `no instance ${id}`);

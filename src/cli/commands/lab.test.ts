@@ -21,6 +21,42 @@ describe('goldgate lab', () => {
       const journal = await runCli('lab', 'logs', instance.id, '--json');
       const first = JSON.parse(journal.stdout.split('\n')[0] ?? '{}') as { __REALTIME_TIMESTAMP?: string };
       expect(first.__REALTIME_TIMESTAMP).toMatch(/^\d+$/);
+
+      // The base is not a baked image: no spec to read checks from, so the flags are needed.
+      const noSpec = await runCli('lab', 'health', instance.id);
+      expect(noSpec.code).toBe(2);
+      expect(noSpec.stderr).toContain('--health-http');
+      const passing = await runCli(
+        'lab',
+        'health',
+        instance.id,
+        '--health-command',
+        'test -e /etc/debian_version',
+        '--health-unit',
+        'systemd-journald.service',
+        '--json',
+      );
+      expect(passing.code).toBe(0);
+      const report = JSON.parse(passing.stdout) as { ok: boolean; results: { name: string; ok: boolean }[] };
+      expect(report.ok).toBe(true);
+      expect(report.results.map((r) => r.name)).toEqual([
+        'command test -e /etc/debian_version',
+        'unit systemd-journald.service',
+      ]);
+      const failing = await runCli(
+        'lab',
+        'health',
+        instance.id,
+        '--health-http',
+        '8081/health',
+        '--health-unit',
+        'nope.service',
+      );
+      expect(failing.code).toBe(1);
+      expect(failing.stdout).toContain(
+        'FAIL  http :8081/health  GET http://127.0.0.1:8081/health: ECONNREFUSED',
+      );
+      expect((await runCli('lab', 'health', instance.id, '--health-http', 'eighty')).code).toBe(2);
     } finally {
       expect((await runCli('lab', 'terminate', instance.id)).code).toBe(0);
     }

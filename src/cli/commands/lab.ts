@@ -3,7 +3,19 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { goldgateHome } from '../../core/home.js';
-import { execInInstance, gc, launchInstance, listInstances, terminateInstance } from '../../lab/index.js';
+import {
+  commandCheckFromFlag,
+  execInInstance,
+  gc,
+  httpCheckFromFlag,
+  launchInstance,
+  listInstances,
+  runHealthChecks,
+  terminateInstance,
+  unitCheckFromFlag,
+} from '../../lab/index.js';
+import { imageHealthChecks } from '../../lab/image-health.js';
+import { liveInstance } from '../../lab/instance.js';
 import { EXIT } from '../exit-codes.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
@@ -114,6 +126,60 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
         result.code = EXIT.environment;
       }
     });
+
+  const collect = (value: string, previous: string[]): string[] => [...previous, value];
+  lab
+    .command('health')
+    .summary("run the image's health checks inside an instance")
+    .description(
+      "Runs the health checks of the instance's image (the `health` list of the spec it was baked from) inside the instance, or the checks given with the flags instead (any image). Each result is also appended to the instance's goldgate-health.jsonl. Exit 0 when every check passes, 1 when one fails.",
+    )
+    .argument('<instance>', 'instance id')
+    .option(
+      '--health-http <port/path>',
+      'an http check: GET 127.0.0.1:PORT/PATH inside the instance must answer 200 (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--health-command <argv>',
+      'a command check: the command (split on spaces, no quoting) must exit 0 (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--health-unit <name>',
+      'a unit check: systemctl is-active NAME must say active (repeatable)',
+      collect,
+      [],
+    )
+    .option('--json', 'print {"instance": ..., "ok": ..., "results": [...]}')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  goldgate lab health acme-1a2b3c4d\n  goldgate lab health i-1a2b3c4d --health-http 8080/health --health-unit ssh.service --health-command "test -e /etc/acme.conf"',
+    )
+    .action(
+      async (
+        id: string,
+        flags: { healthHttp: string[]; healthCommand: string[]; healthUnit: string[]; json?: boolean },
+      ) => {
+        const home = labHome();
+        const info = liveInstance(home, id);
+        const given = [
+          ...flags.healthHttp.map(httpCheckFromFlag),
+          ...flags.healthCommand.map(commandCheckFromFlag),
+          ...flags.healthUnit.map(unitCheckFromFlag),
+        ];
+        const checks = given.length > 0 ? given : await imageHealthChecks(info.rootfs);
+        const results = await runHealthChecks(id, checks, { home });
+        const ok = results.every((r) => r.ok);
+        if (flags.json === true) terminal.out(`${JSON.stringify({ instance: id, ok, results }, null, 2)}\n`);
+        else
+          for (const r of results)
+            terminal.out(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}  ${r.detail}  (${r.durationMs} ms)\n`);
+        result.code = ok ? EXIT.ok : EXIT.checkFailed;
+      },
+    );
 
   lab
     .command('terminate')
