@@ -54,3 +54,15 @@ export function writeTree(root: string, entries: Record<string, TreeEntry>): voi
 export function treeFs(entries: Record<string, TreeEntry>): RootFs {
   return openDirRootFs(makeTree(entries));
 }
+
+/** Entries to lay over a test tree: an entry replaces or adds a path, null removes it. */
+export type TreeChanges = Record<string, TreeEntry | null>;
+
+/** A base tree with changes laid over it, the removed (null) paths left out. */
+export function withChanges(base: TreeChanges, changes: TreeChanges = {}): Record<string, TreeEntry> {
+  return Object.fromEntries(
+    Object.entries({ ...base, ...changes }).filter(
+      (entry): entry is [string, TreeEntry] => entry[1] !== null,
+    ),
+  );
+}

@@ -4,6 +4,7 @@ import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js'
 import { APT_DAILY_SERVICE, APT_DAILY_TIMER, AUTO_UPGRADES } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'apt-periodic-update';
 const PARTS = '/etc/apt/apt.conf.d';
@@ -32,9 +33,7 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     },
     ...changes,
   };
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, TreeEntry] => entry[1] !== null),
-  );
+  return withChanges(entries);
 }
 
 function only(entries: Record<string, TreeEntry>) {

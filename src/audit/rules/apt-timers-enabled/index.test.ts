@@ -11,6 +11,7 @@ import {
 } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'apt-timers-enabled';
 const PARTS = '/etc/apt/apt.conf.d';
@@ -34,9 +35,7 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     [`${WANTS}/apt-daily-upgrade.timer`]: { link: '/lib/systemd/system/apt-daily-upgrade.timer' },
     ...changes,
   };
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, TreeEntry] => entry[1] !== null),
-  );
+  return withChanges(entries);
 }
 
 /** The finding for one timer, by the unit its message starts with. */

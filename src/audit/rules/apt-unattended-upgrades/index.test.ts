@@ -9,6 +9,7 @@ import {
 } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'apt-unattended-upgrades';
 const fixture = (name: string): string =>
@@ -47,9 +48,7 @@ function bookworm(changes: Record<string, TreeEntry | null> = {}): Record<string
     },
     ...changes,
   };
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, TreeEntry] => entry[1] !== null),
-  );
+  return withChanges(entries);
 }
 
 /** The rule's finding on a tree, asserting there is exactly one. */

@@ -5,6 +5,7 @@ import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js'
 import { APT_DAILY_UPGRADE_TIMER, AUTO_UPGRADES } from '../../../test-support/debian-files.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'auto-reboot';
 const fixture = (name: string): string =>
@@ -16,11 +17,7 @@ const WANTS = '/etc/systemd/system/timers.target.wants';
 type Changes = Record<string, TreeEntry | null>;
 
 function tree(base: Changes, changes: Changes): Record<string, TreeEntry> {
-  return Object.fromEntries(
-    Object.entries({ ...base, ...changes }).filter(
-      (entry): entry is [string, TreeEntry] => entry[1] !== null,
-    ),
-  );
+  return withChanges(base, changes);
 }
 
 /** Applies a finding's steps to the tree it was found in and audits again. */

@@ -4,6 +4,7 @@ import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree, dpkgStatus } from '../../../test-support/audit.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'needrestart-auto';
 const MAIN = '/etc/needrestart/needrestart.conf';
@@ -31,9 +32,7 @@ function ubuntu(changes: Changes = {}): Record<string, TreeEntry> {
     '/etc/environment': UBUNTU_ENVIRONMENT,
     ...changes,
   };
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, TreeEntry] => entry[1] !== null),
-  );
+  return withChanges(entries);
 }
 
 const sedAuto = STOCK.replace(STOCK_LINE, AUTO);

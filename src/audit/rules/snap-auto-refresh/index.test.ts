@@ -3,6 +3,7 @@ import { applyRemediations, remediationSteps } from '../../remediate.js';
 import { auditDir, auditTree } from '../../../test-support/audit.js';
 import { makeTree } from '../../../test-support/tree.js';
 import type { TreeEntry } from '../../../test-support/tree.js';
+import { withChanges } from '../../../test-support/tree.js';
 
 const RULE = 'snap-auto-refresh';
 const STATE = '/var/lib/snapd/state.json';
@@ -90,9 +91,7 @@ function ubuntu(changes: Changes = {}): Record<string, TreeEntry> {
     '/var/lib/snapd/seed/seed.yaml': SEED,
     ...changes,
   };
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, TreeEntry] => entry[1] !== null),
-  );
+  return withChanges(entries);
 }
 
 const BASE_EVIDENCE = [
