@@ -91,9 +91,12 @@ describe('bake', () => {
       expect(listImages(home).map((i) => i.id)).toEqual([first.image.id]);
       expect(inImage(root, 'dpkg-query', '-W', '-f', '${Version}', 'acme-runtime')).toBe('1.0');
       expect(readFileSync(join(root, 'etc/apt/sources.list.d/goldgate-acme.list'), 'utf8')).toBe(
-        'deb [trusted=yes] file:///srv/goldgate/repos/acme bookworm main\n',
+        'deb [trusted=yes] http://acme.repo.goldgate.internal/ bookworm main\n',
       );
-      expect(existsSync(join(root, 'srv/goldgate/repos/acme/dists/bookworm/Release'))).toBe(true);
+      // The bake's own copy of the repository and its lists are gone: instances fetch from the lab network.
+      expect(existsSync(join(root, 'tmp/goldgate-bake-repos'))).toBe(false);
+      expect(existsSync(join(root, 'tmp/goldgate-bake-sources.list'))).toBe(false);
+      expect(readdirSync(join(root, 'var/lib/apt/lists')).filter((f) => f.includes('goldgate'))).toEqual([]);
       const health = statSync(join(root, 'srv/acme/www/cgi-bin/health'));
       expect(health.mode & 0o7777).toBe(0o755);
       expect(health.gid).toBe(4); // adm in Debian's base-passwd

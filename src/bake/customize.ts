@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   renameSync,
   rmSync,
@@ -18,6 +19,7 @@ import { GoldgateError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { FileSpec, ImageSpec, LabRepository } from '../spec/schema.js';
 import { parsePackage } from '../spec/schema.js';
+import { repoUri } from '../lab/net/names.js';
 
 /** The result of a child process that ran to its end (whatever its exit status). */
 export interface RunResult {
@@ -117,16 +119,19 @@ export async function installDebs(root: string, debs: readonly string[]): Promis
   }
 }
 
-/** Where lab repositories are copied inside the image. */
-export const IMAGE_REPOS = '/srv/goldgate/repos';
+/** Where bake copies lab repositories inside the image while it installs from them (removed after). */
+const BAKE_REPOS = '/tmp/goldgate-bake-repos';
+const BAKE_LIST = '/tmp/goldgate-bake-sources.list';
 
 /** Package names each lab repository offers in the suites the spec uses. */
 export type LabOffer = Map<string, Set<string>>;
 
 /**
- * Copies each lab repository into the image, writes its sources list, and points apt at
- * those lists only (a temporary list file: the image's Debian mirror is never contacted).
- * Returns the apt options that select that list, or undefined when there is no lab repository.
+ * Lists each lab repository in the image at its lab host name (`http://<name>.repo.goldgate.internal/`,
+ * served to instances by the lab network), and copies the repository into the image's /tmp for
+ * the bake's own apt, which reads only that copy (a temporary list file: the image's Debian
+ * mirror is never contacted). Returns the apt options that select that list, or undefined
+ * when there is no lab repository.
  */
 export async function configureRepositories(
   root: string,
@@ -140,16 +145,21 @@ export async function configureRepositories(
   mkdirSync(sourcesDir, { recursive: true });
   for (const repo of spec.repositories) {
     if ('lab' in repo) {
-      const target = join(root, IMAGE_REPOS, repo.lab);
-      mkdirSync(join(root, IMAGE_REPOS), { recursive: true });
-      rmSync(target, { recursive: true, force: true });
+      const copy = join(root, BAKE_REPOS, repo.lab);
+      mkdirSync(join(root, BAKE_REPOS), { recursive: true });
+      rmSync(copy, { recursive: true, force: true });
       // cp -a keeps dists/<suite> a relative symlink to its snapshot, which apt follows.
-      await checked('cp', ['-a', repoDir(repo.lab), target], 'repositories');
-      const lines = labLines(repo);
-      writeFileSync(join(sourcesDir, `goldgate-${repo.lab}.list`), lines.map((l) => `${l}\n`).join(''));
+      await checked('cp', ['-a', repoDir(repo.lab), copy], 'repositories');
+      writeFileSync(
+        join(sourcesDir, `goldgate-${repo.lab}.list`),
+        labLines(repo, repoUri(repo.lab))
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      const bakeLines = labLines(repo, `file://${BAKE_REPOS}/${repo.lab}`);
       const present = existingSuites(repo.lab);
       for (const [index, suite] of repo.suites.entries()) {
-        if (present.has(suite)) updateLines.push(lines[index] ?? '');
+        if (present.has(suite)) updateLines.push(bakeLines[index] ?? '');
         else
           sink.emit({
             type: 'warning',
@@ -167,20 +177,20 @@ export async function configureRepositories(
       );
     }
   }
-  if (updateLines.length === 0) return undefined;
-  const list = '/tmp/goldgate-bake-sources.list';
-  writeFileSync(join(root, list), updateLines.map((l) => `${l}\n`).join(''));
-  return ['-o', `Dir::Etc::sourcelist=${list}`, '-o', 'Dir::Etc::sourceparts=-'];
+  if (updateLines.length === 0) {
+    rmSync(join(root, BAKE_REPOS), { recursive: true, force: true });
+    return undefined;
+  }
+  writeFileSync(join(root, BAKE_LIST), updateLines.map((l) => `${l}\n`).join(''));
+  return ['-o', `Dir::Etc::sourcelist=${BAKE_LIST}`, '-o', 'Dir::Etc::sourceparts=-'];
 }
 
-function labLines(repo: LabRepository): string[] {
+function labLines(repo: LabRepository, uri: string): string[] {
   const options = repo.trusted ? ' [trusted=yes]' : '';
-  return repo.suites.map(
-    (suite) => `deb${options} file://${IMAGE_REPOS}/${repo.lab} ${suite} ${repo.components.join(' ')}`,
-  );
+  return repo.suites.map((suite) => `deb${options} ${uri} ${suite} ${repo.components.join(' ')}`);
 }
 
-/** Installs packages from the lab repositories with apt, reading only their lists. */
+/** Installs packages from the lab repositories with apt, reading only their copies; then removes the copies and their lists. */
 export async function installLabPackages(
   root: string,
   aptOptions: string[],
@@ -198,7 +208,13 @@ export async function installLabPackages(
     ]);
   // The lists are bake-time state: the image gets them again with its own apt-get update.
   await inImage(root, 'packages', ['apt-get', 'clean']);
-  rmSync(join(root, aptOptions[1]?.split('=')[1] ?? '/nonexistent'), { force: true });
+  rmSync(join(root, BAKE_LIST), { force: true });
+  rmSync(join(root, BAKE_REPOS), { recursive: true, force: true });
+  const lists = join(root, 'var/lib/apt/lists');
+  // apt names a list after its URI with / as _: _tmp_goldgate-bake-repos_acme_dists_bookworm_Release
+  const marker = BAKE_REPOS.replaceAll('/', '_');
+  for (const entry of existsSync(lists) ? readdirSync(lists) : [])
+    if (entry.includes(marker)) rmSync(join(lists, entry), { force: true });
 }
 
 /** Splits the spec's packages: those a lab repository offers are installed from it, the rest go into the base. */

@@ -1,16 +1,21 @@
 /**
  * The fixed shell script that becomes an instance's PID 1 before exec'ing systemd.
  * It runs in the new mount/pid/net/uts/ipc namespaces made by `unshare`. Data reaches it
- * only as positional arguments ("$1".."$6"); nothing is ever interpolated into this text.
+ * only as positional arguments ("$1".."$9"); nothing is ever interpolated into this text.
  *
  *   $1 lower (the image's root filesystem)  $2 upper  $3 work  $4 merged
  *   $5 hostname                              $6 a file holding the hostname (bound over /etc/hostname)
+ *   $7 a FIFO: one line on it means the lab has attached the instance's network
+ *   $8 the instance's resolv.conf (bound over /etc/resolv.conf)
+ *   $9 a NoCloud seed directory for cloud-init, or "" (bound over /var/lib/cloud/seed/nocloud)
  */
 export const INIT_SCRIPT = `set -eu
 root="$4"
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
+# The instance's own cgroup2 subtree (this cgroup namespace's root): systemd runs it in unified mode.
+mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$root/sys/fs/cgroup"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
 mount -t tmpfs -o mode=0755,nosuid,size=4m tmpfs "$root/dev"
@@ -33,8 +38,32 @@ if [ -f "$root/etc/hostname" ] && [ ! -L "$root/etc/hostname" ]; then
   mount --bind -o ro "$6" "$root/etc/hostname"
 fi
 printf '%s' "$5" > /proc/sys/kernel/hostname
+# A symlinked resolv.conf belongs to a resolver manager inside the image (systemd-resolved): left to it.
+if [ ! -L "$root/etc/resolv.conf" ]; then
+  [ -e "$root/etc/resolv.conf" ] || : > "$root/etc/resolv.conf"
+  mount --bind "$8" "$root/etc/resolv.conf"
+fi
+if [ -n "$9" ]; then
+  mkdir -p "$root/var/lib/cloud/seed/nocloud"
+  mount --bind -o ro "$9" "$root/var/lib/cloud/seed/nocloud"
+fi
+# systemd starts only once the network is attached, as on a cloud instance.
+read -r go < "$7"
 exec chroot "$root" /lib/systemd/systemd
 `;
 
 /** argv[0] of the init script, so that its processes are recognisable in `ps`. */
 export const INIT_NAME = 'goldgate-lab-init';
+
+/**
+ * Moves itself into a cgroup, then execs the rest of its arguments: `unshare --cgroup` (or
+ * `nsenter`) started this way is rooted in, or joins, the instance's cgroup.
+ *
+ *   $1 the cgroup's cgroup.procs   $2... the command
+ */
+export const CGROUP_ENTER_SCRIPT = `echo $$ > "$1"
+shift
+exec "$@"
+`;
+
+export const CGROUP_ENTER_NAME = 'goldgate-lab-cgroup';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -8,14 +9,26 @@ import {
   readdirSync,
   rmSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { findExecutable } from '../core/which.js';
 import { LabError } from './errors.js';
-import { INIT_NAME, INIT_SCRIPT } from './init-script.js';
+import { ensureInotifyRoom } from './limits.js';
+import { GATEWAY } from './net/names.js';
+import {
+  attachInstance,
+  dropStaleLeases,
+  ensureNetwork,
+  leaseAddress,
+  releaseAddress,
+  stopNetworkIfIdle,
+} from './net/network.js';
+import { CGROUP_ENTER_NAME, CGROUP_ENTER_SCRIPT, INIT_NAME, INIT_SCRIPT } from './init-script.js';
+import { cgroupProcesses, createCgroup, instanceCgroups, removeCgroup, removeHomeCgroup } from './cgroup.js';
 import { childrenOf, isAlive, listProcesses, mountsUnder, processStartTime } from './proc.js';
 import { INSTANCE_ENV, run, sleep } from './run.js';
 import type { RunResult } from './run.js';
@@ -43,6 +56,10 @@ export interface LaunchOptions {
   name?: string;
   /** The lab's state directory, e.g. `$GOLDGATE_HOME/lab`. */
   home: string;
+  /** The lab repositories the network serves; default `repos/` beside `home`, where `goldgate repo` keeps them. */
+  reposDir?: string;
+  /** cloud-init user-data, given to the instance as a NoCloud seed (the image must have cloud-init). */
+  userData?: string | Buffer;
   /** How long systemd may take to settle; default 60 s. */
   timeoutMs?: number;
   events?: EventSink;
@@ -94,8 +111,13 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
       'LAB_NO_SYSTEMD',
       `${rootfs} has no /lib/systemd/systemd: it cannot boot in the lab`,
     );
+  if (options.userData !== undefined && !existsSync(join(rootfs, 'usr/bin/cloud-init')))
+    throw new UsageError('LAB_NO_CLOUD_INIT', `${rootfs} has no cloud-init: user-data would be ignored`, {
+      hint: "add cloud-init to the spec's packages, or launch without --user-data",
+    });
   const unshare = tool('unshare');
   const nsenter = tool('nsenter');
+  tool('mkfifo');
 
   const id = newInstanceId(options.name);
   const dir = instanceDir(home, id);
@@ -105,6 +127,20 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   for (const d of [upper, work, merged]) mkdirSync(d, { recursive: true, mode: 0o755 });
   const hostnameFile = join(dir, 'hostname');
   writeFileSync(hostnameFile, `${id}\n`);
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(
+    resolvConf,
+    `# the lab's resolver: it answers the lab's names and refuses all others\nnameserver ${GATEWAY}\n`,
+  );
+  const gate = join(dir, 'network-ready');
+  let seed = '';
+  if (options.userData !== undefined) {
+    seed = join(dir, 'seed');
+    mkdirSync(seed, { mode: 0o755 });
+    writeFileSync(join(seed, 'user-data'), options.userData);
+    // A per-instance instance-id: cloud-init runs its per-instance modules on each new instance.
+    writeFileSync(join(seed, 'meta-data'), `instance-id: ${id}\nlocal-hostname: ${id}\n`);
+  }
 
   const started = Date.now();
   const info: InstanceInfo = {
@@ -122,18 +158,40 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     bootMs: null,
     upper,
     merged,
+    address: null,
+    cgroup: null,
   };
   writeInstance(home, info);
   events.emit({ type: 'progress', step: 'lab.launch', message: `starting ${id}` });
 
   try {
+    const mkfifo = await run([tool('mkfifo'), '-m', '0600', gate]);
+    if (mkfifo.code !== 0) throw new LabError('LAB_SPAWN_FAILED', `mkfifo: ${mkfifo.stderr.trim()}`);
+    const raised = ensureInotifyRoom(instanceIds(home).filter(isInstanceId).length);
+    if (raised !== undefined)
+      events.emit({
+        type: 'warning',
+        message: `raised ${raised.sysctl} from ${raised.from} to ${raised.to}: each instance's systemd needs its own inotify instances`,
+      });
+    const net = await ensureNetwork(home, resolve(options.reposDir ?? join(dirname(home), 'repos')));
+    const address = leaseAddress(home, id);
+    info.address = address;
+    const cgroup = createCgroup(home, id);
+    info.cgroup = cgroup;
+    writeInstance(home, info);
     const consoleFd = openSync(join(dir, 'console.log'), 'a');
     let exited = false;
     try {
       // --kill-child: if unshare dies, so does the instance's init, and with it the whole pid namespace.
       const child = spawn(
-        unshare,
+        '/bin/sh',
         [
+          '-c',
+          CGROUP_ENTER_SCRIPT,
+          CGROUP_ENTER_NAME,
+          join(cgroup, 'cgroup.procs'),
+          unshare,
+          '--cgroup',
           '--mount',
           '--propagation',
           'private',
@@ -154,6 +212,9 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
           merged,
           id,
           hostnameFile,
+          gate,
+          resolvConf,
+          seed,
         ],
         { detached: true, stdio: ['ignore', consoleFd, consoleFd], env: { ...INSTANCE_ENV } },
       );
@@ -183,6 +244,13 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
       } else await sleep(20);
     }
     writeInstance(home, info);
+    await attachInstance(net, info.pid, address);
+    await openGate(gate, alive, deadline, id, dir);
+    events.emit({
+      type: 'progress',
+      step: 'lab.launch',
+      message: `${id} is on the lab network at ${address}`,
+    });
 
     let last = '';
     for (;;) {
@@ -227,6 +295,34 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   }
 }
 
+/** Tells the init script that the network is attached (a line on its FIFO), once it listens. */
+async function openGate(
+  gate: string,
+  alive: () => boolean,
+  deadline: number,
+  id: string,
+  dir: string,
+): Promise<void> {
+  for (;;) {
+    let fd: number | undefined;
+    try {
+      // Non-blocking: ENXIO until the init script has the FIFO open for reading.
+      fd = openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, 'go\n');
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (!alive())
+      throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited before booting: ${consoleTail(dir)}`);
+    if (Date.now() > deadline)
+      throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not get to its network in time`);
+    await sleep(10);
+  }
+}
+
 /** The recorded instance, if it exists and its init is still the process that was launched. */
 export function liveInstance(home: string, id: string): InstanceInfo {
   if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
@@ -245,10 +341,20 @@ export async function execInInstance(
 ): Promise<RunResult> {
   if (argv.length === 0) throw new UsageError('LAB_EMPTY_COMMAND', 'nothing to run');
   const info = liveInstance(options.home, id);
-  const nsenter = tool('nsenter');
-  return run([nsenter, '-t', String(info.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', ...argv], {
-    timeoutMs: options.timeoutMs ?? 120_000,
-  });
+  const nsenter = [tool('nsenter'), '-t', String(info.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w'];
+  // In the instance's cgroup too, so that terminate's cgroup.kill reaches whatever the command leaves running.
+  const enter =
+    info.cgroup === null
+      ? nsenter
+      : [
+          '/bin/sh',
+          '-c',
+          CGROUP_ENTER_SCRIPT,
+          CGROUP_ENTER_NAME,
+          join(info.cgroup, 'cgroup.procs'),
+          ...nsenter,
+        ];
+  return run([...enter, '--', ...argv], { timeoutMs: options.timeoutMs ?? 120_000 });
 }
 
 /** True once the init script has exec'd systemd (before that, /proc/<pid>/root is still the host's). */
@@ -321,7 +427,7 @@ export interface TerminateResult {
  */
 export async function terminateInstance(
   id: string,
-  options: { home: string; graceMs?: number },
+  options: { home: string; graceMs?: number; keepNetwork?: boolean },
 ): Promise<TerminateResult> {
   if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
   const home = resolve(options.home);
@@ -363,8 +469,21 @@ export async function terminateInstance(
   }
   // Whatever is left (a launch killed before it recorded its pids, a process entered with nsenter).
   killed.push(...(await killAll(processesOf(dir))));
+  const cgroup = info?.cgroup ?? instanceCgroups(home).get(id);
+  if (cgroup !== undefined && cgroup !== null) {
+    killed.push(...cgroupProcesses(cgroup));
+    if (!(await removeCgroup(cgroup)))
+      throw new LabError('LAB_CGROUP_BUSY', `could not remove the cgroup of ${id}: ${cgroup}`, {
+        fault: 'environment',
+        hint: 'goldgate lab gc tries again',
+      });
+  }
   const unmounted = existed ? await unmountUnder(dir) : [];
+  // Its namespace is gone with its processes, and its veth with it: the address is free again.
+  if (info?.address != null) releaseAddress(home, info.address, id);
   rmSync(dir, { recursive: true, force: true });
+  removeHomeCgroup(home);
+  if (options.keepNetwork !== true) await stopNetworkIfIdle(home);
   return { id, existed, killed, unmounted };
 }
 
@@ -403,6 +522,12 @@ export interface GcResult {
   unmounted: string[];
   /** Entries under `instances/` that were not instances at all. */
   removed: string[];
+  /** Lab addresses whose instance was gone, given back. */
+  leases: string[];
+  /** Cgroups of instances that were gone, removed (by instance id). */
+  cgroups: string[];
+  /** Pids of lab network daemons stopped because no instance was left. */
+  network: number[];
 }
 
 /** True while an instance should be left alone: it runs, or its launcher is still starting it. */
@@ -420,7 +545,15 @@ function isKept(info: InstanceInfo | undefined): boolean {
  */
 export async function gc(options: { home: string }): Promise<GcResult> {
   const home = resolve(options.home);
-  const result: GcResult = { terminated: [], killed: [], unmounted: [], removed: [] };
+  const result: GcResult = {
+    terminated: [],
+    killed: [],
+    unmounted: [],
+    removed: [],
+    leases: [],
+    cgroups: [],
+    network: [],
+  };
   const kept = new Set<string>();
   for (const entry of instanceIds(home)) {
     if (!isInstanceId(entry)) {
@@ -434,7 +567,7 @@ export async function gc(options: { home: string }): Promise<GcResult> {
       kept.add(entry);
       continue;
     }
-    const done = await terminateInstance(entry, { home, graceMs: 2_000 });
+    const done = await terminateInstance(entry, { home, graceMs: 2_000, keepNetwork: true });
     result.terminated.push(entry);
     result.killed.push(...done.killed);
     result.unmounted.push(...done.unmounted);
@@ -454,5 +587,15 @@ export async function gc(options: { home: string }): Promise<GcResult> {
     if (owner !== undefined && kept.has(owner)) continue;
     result.unmounted.push(...(await unmountUnder(point)));
   }
+  // Cgroups of instances whose directory is already gone.
+  for (const [id, cgroup] of instanceCgroups(home)) {
+    if (kept.has(id)) continue;
+    result.killed.push(...cgroupProcesses(cgroup));
+    if (await removeCgroup(cgroup)) result.cgroups.push(id);
+  }
+  removeHomeCgroup(home);
+  result.leases.push(...dropStaleLeases(home));
+  // With no instance left the lab network goes too (its daemon, and with it its namespace).
+  if (kept.size === 0) result.network.push(...(await stopNetworkIfIdle(home)));
   return result;
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
@@ -18,6 +18,8 @@ import { execInInstance, gc, launchInstance, listInstances, terminateInstance } 
 import type { InstanceInfo } from './index.js';
 import { processStartTime } from './proc.js';
 import { readInstance } from './state.js';
+import { daemonsOf, liveNetwork, vethName } from './net/network.js';
+import { homeCgroup } from './cgroup.js';
 
 const src = dirname(dirname(fileURLToPath(import.meta.url)));
 const project = dirname(src);
@@ -52,7 +54,7 @@ async function cleanUp(): Promise<void> {
 /** The lab library as plain JavaScript inside the project (so `zod` resolves), for a child node process. */
 function buildLauncher(): string {
   const out = mkdtempSync(join(project, '.cache', 'lab-launcher-'));
-  for (const folder of ['core', 'lab']) {
+  for (const folder of ['core', 'lab', 'lab/net']) {
     for (const file of readdirSync(join(src, folder))) {
       if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
       const text = readFileSync(join(src, folder, file), 'utf8');
@@ -94,7 +96,7 @@ describe('lab instances', { sequential: true }, () => {
   }, 120_000);
 
   itWithBase(
-    'boots systemd to running or degraded, loopback only, writes to its upper layer, and terminates cleanly',
+    'boots systemd to running or degraded, on the lab network only, writes to its upper layer, and terminates cleanly',
     async () => {
       const rootfs = baseRootfs() as string;
       const home = newHome();
@@ -116,7 +118,38 @@ describe('lab instances', { sequential: true }, () => {
         .slice(2)
         .map((line) => line.split(':')[0]?.trim())
         .filter((name) => name !== undefined && name !== '');
-      expect(interfaces).toEqual(['lo']);
+      // The lab network: eth0 on the lab subnet, a route to that subnet only, nothing beyond it.
+      expect(interfaces.sort()).toEqual(['eth0', 'lo']);
+      expect(info.address).toMatch(/^10\.213\.\d+\.\d+$/);
+      const routes = await execInInstance(info.id, ['cat', '/proc/net/route'], { home });
+      const destinations = routes.stdout
+        .split('\n')
+        .slice(1)
+        .filter((line) => line.trim() !== '')
+        .map((line) => line.split('\t')[1]);
+      expect(destinations).toEqual(['0000D50A']); // 10.213.0.0, little-endian: no default route
+      const outside = await execInInstance(info.id, ['bash', '-c', 'exec 3<>/dev/tcp/192.0.2.1/80'], {
+        home,
+      });
+      expect(outside.code).not.toBe(0);
+      expect(outside.stderr).toMatch(/Network is unreachable/);
+      const net = liveNetwork(home);
+      expect(net).toBeDefined();
+      const links = spawnSync('nsenter', ['-t', String(net?.pid), '-n', 'ip', '-o', 'link'], {
+        encoding: 'utf8',
+      });
+      const names = links.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split(': ')[1]?.split('@')[0]);
+      // The lab's own namespace: loopback, the bridge and one veth per instance; no way out.
+      expect(names.sort()).toEqual(['gg-br0', vethName(info.address ?? ''), 'lo'].sort());
+
+      // A cgroup namespace of its own: its systemd manages its own subtree of the host's cgroup2.
+      const cgroup = await execInInstance(info.id, ['cat', '/proc/1/cgroup'], { home });
+      expect(cgroup.stdout).toContain('0::/init.scope');
+      expect(info.cgroup).not.toBeNull();
+      expect(existsSync(join(info.cgroup ?? '', 'init.scope'))).toBe(true);
 
       const hostname = await execInInstance(info.id, ['hostname'], { home });
       expect(hostname.stdout.trim()).toBe(info.id);
@@ -141,6 +174,10 @@ describe('lab instances', { sequential: true }, () => {
       expect(hostMountsUnder(home)).toEqual([]);
       expect(listInstances({ home })).toEqual([]);
       expect(existsSync(join(home, 'instances', info.id))).toBe(false);
+      // The last instance took the lab network with it: no daemon, so no namespace.
+      expect(processStartTime(net?.pid ?? 0)).toBeUndefined();
+      expect(liveNetwork(home)).toBeUndefined();
+      expect(existsSync(info.cgroup ?? '')).toBe(false);
       // Idempotent.
       expect((await terminateInstance(info.id, { home })).existed).toBe(false);
       await expect(execInInstance(info.id, ['true'], { home })).rejects.toThrow(/no instance/);
@@ -190,8 +227,11 @@ describe('lab instances', { sequential: true }, () => {
         expect(hostMountsUnder(home)).toEqual([]);
         expect(listInstances({ home })).toEqual([]);
         expect(readdirSync(join(home, 'instances'))).toEqual([]);
-        // No process anywhere still refers to the instance's directory.
-        const dir = join(home, 'instances', info?.id ?? '');
+        // No lab network daemon (and so no network namespace), no cgroup.
+        expect(daemonsOf(home)).toEqual([]);
+        expect(existsSync(homeCgroup(home))).toBe(false);
+        // No process anywhere still refers to the lab home.
+        const dir = home;
         const strays = readdirSync('/proc')
           .filter((entry) => /^\d+$/.test(entry))
           .filter((pid) => {
@@ -202,7 +242,6 @@ describe('lab instances', { sequential: true }, () => {
             }
           });
         expect(strays).toEqual([]);
-        expect(relative(home, dir)).not.toBe('');
       },
       120_000,
     );

@@ -25,6 +25,10 @@ const instanceSchema = z.object({
   bootMs: z.number().nullable(),
   upper: z.string(),
   merged: z.string(),
+  /** The instance's address on the lab network (its eth0), null before it has one. */
+  address: z.string().nullable().default(null),
+  /** The instance's cgroup on the host (its cgroup namespace's root), null before it has one. */
+  cgroup: z.string().nullable().default(null),
 });
 
 /** What `instance.json` holds about one instance. */
@@ -57,11 +61,15 @@ export function newInstanceId(name: string | undefined): string {
 
 /** Writes instance.json so that a reader sees the old or the new content, never a half-written file. */
 export function writeInstance(home: string, info: InstanceInfo): void {
-  const target = stateFile(home, info.id);
+  writeJsonAtomic(stateFile(home, info.id), info);
+}
+
+/** Writes JSON to a temporary file, fsyncs and renames it: a reader sees the whole record or the previous one. */
+export function writeJsonAtomic(target: string, value: unknown): void {
   const temp = `${target}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w', 0o644);
   try {
-    writeSync(fd, `${JSON.stringify(info, null, 2)}\n`);
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -15,6 +15,7 @@ import {
   unitCheckFromFlag,
 } from '../../lab/index.js';
 import { imageHealthChecks } from '../../lab/image-health.js';
+import { instanceDnsLog } from '../../lab/dns-log.js';
 import { liveInstance } from '../../lab/instance.js';
 import { EXIT } from '../exit-codes.js';
 import { progressSink } from '../terminal.js';
@@ -37,12 +38,26 @@ export function resolveImageRoot(image: string): string {
   });
 }
 
+const USER_DATA_LIMIT = 16 * 1024 * 1024;
+
+/** The user-data file's bytes; cloud-init reads it as given (text, gzip or MIME). */
+function readUserData(path: string): Buffer {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isFile() !== true)
+    throw new UsageError('LAB_NO_USER_DATA', `--user-data ${path}: no such file`, {
+      hint: 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file',
+    });
+  if (stat.size > USER_DATA_LIMIT)
+    throw new UsageError('LAB_USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`);
+  return readFileSync(path);
+}
+
 export function registerLab(program: Command, terminal: Terminal, result: { code: number }): void {
   const lab = program
     .command('lab')
     .summary('boot instances of an image locally, with real systemd, and look inside them')
     .description(
-      "The lab: instances of an image on this machine, as root. Each instance is an overlay over the image (read-only below, its own upper layer: the instance's drift), new mount, pid, network, uts and ipc namespaces with loopback only, a private minimal /dev, and the image's own systemd as PID 1. Nothing an instance does leaves the machine. State lives under $GOLDGATE_HOME/lab. More: docs/lab.md.",
+      "The lab: instances of an image on this machine, as root. Each instance is an overlay over the image (read-only below, its own upper layer: the instance's drift), new mount, pid, network, uts and ipc namespaces, a private minimal /dev, and the image's own systemd as PID 1. Instances sit on the lab network (10.213.0.0/16, inside namespaces the lab made): a resolver that answers the lab repositories' names (<repo>.repo.goldgate.internal), refuses every other name and logs each query in the Route 53 Resolver format, and an HTTP server for the lab repositories. There is no route off the lab network: nothing an instance does leaves the machine. State lives under $GOLDGATE_HOME/lab. More: docs/lab.md.",
     );
 
   lab
@@ -50,11 +65,22 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
     .summary('boot an instance and wait until systemd has settled')
     .argument('<image>', 'a root filesystem directory, or the id of a baked image')
     .option('--name <name>', 'a label for the instance (lowercase letters, digits, dashes)')
+    .option(
+      '--user-data <file>',
+      'cloud-init user-data for this instance, given as a NoCloud seed (the image must have cloud-init)',
+    )
     .option('--timeout <seconds>', 'how long systemd may take to settle', '60')
     .option('--json', 'print {"instance": {...}}')
     .option('-v, --verbose', 'show progress on standard error')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  goldgate lab launch img-0123456789ab --name web\n  goldgate lab launch img-0123456789ab --user-data cloud-config.yaml --json',
+    )
     .action(
-      async (image: string, flags: { name?: string; timeout: string; json?: boolean; verbose?: boolean }) => {
+      async (
+        image: string,
+        flags: { name?: string; userData?: string; timeout: string; json?: boolean; verbose?: boolean },
+      ) => {
         const timeoutMs = Number(flags.timeout) * 1000;
         if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
           throw new UsageError('BAD_TIMEOUT', `--timeout "${flags.timeout}" is not a number of seconds`);
@@ -62,11 +88,16 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
           rootfs: resolveImageRoot(image),
           name: flags.name,
           home: labHome(),
+          reposDir: join(goldgateHome(), 'repos'),
+          userData: flags.userData === undefined ? undefined : readUserData(flags.userData),
           timeoutMs,
           events: progressSink(terminal, { verbose: flags.verbose }),
         });
         if (flags.json === true) terminal.out(`${JSON.stringify({ instance: info }, null, 2)}\n`);
-        else terminal.out(`${info.id}  ${info.state}  booted in ${info.bootMs ?? '?'} ms\n`);
+        else
+          terminal.out(
+            `${info.id}  ${info.state}  ${info.address ?? ''}  booted in ${info.bootMs ?? '?'} ms\n`,
+          );
         result.code = EXIT.ok;
       },
     );
@@ -182,6 +213,32 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
     );
 
   lab
+    .command('dns-log')
+    .summary('print the DNS queries an instance made, in Route 53 Resolver query log format')
+    .description(
+      'Every name the instance looked up through the lab resolver, one JSON object per line as Route 53 Resolver writes its query logs (srcids.instance is the lab instance id): lab repository names answered NOERROR, other names REFUSED. goldgate diagnose reads these lines too.',
+    )
+    .argument('<instance>', 'instance id')
+    .option('--json', 'print {"instance": ..., "queries": [...]}')
+    .option('--summary', 'one line per name: how often it was asked and what the resolver answered')
+    .action(async (id: string, flags: { json?: boolean; summary?: boolean }) => {
+      const queries = await instanceDnsLog(labHome(), id);
+      if (flags.json === true) terminal.out(`${JSON.stringify({ instance: id, queries }, null, 2)}\n`);
+      else if (flags.summary === true) {
+        const names = new Map<string, { count: number; rcodes: Set<string> }>();
+        for (const q of queries) {
+          const entry = names.get(q.query_name) ?? { count: 0, rcodes: new Set<string>() };
+          entry.count += 1;
+          entry.rcodes.add(q.rcode);
+          names.set(q.query_name, entry);
+        }
+        if (names.size === 0) terminal.out('no queries\n');
+        for (const [name, { count, rcodes }] of names)
+          terminal.out(`${String(count).padStart(5)}  ${[...rcodes].join(',').padEnd(9)}  ${name}\n`);
+      } else for (const q of queries) terminal.out(`${JSON.stringify(q)}\n`);
+    });
+
+  lab
     .command('terminate')
     .summary('stop an instance and remove everything it had')
     .argument('<instance>', 'instance id')
@@ -192,14 +249,14 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
 
   lab
     .command('gc')
-    .summary('remove what crashed runs left behind: dead instances, mounts, processes')
+    .summary('remove what crashed runs left behind: dead instances, mounts, processes, the idle lab network')
     .option('--json', 'print what was removed')
     .action(async (flags: { json?: boolean }) => {
       const removed = await gc({ home: labHome() });
       if (flags.json === true) terminal.out(`${JSON.stringify(removed, null, 2)}\n`);
       else
         terminal.out(
-          `terminated ${removed.terminated.length} instances, killed ${removed.killed.length} processes, unmounted ${removed.unmounted.length} mounts, removed ${removed.removed.length} leftovers\n`,
+          `terminated ${removed.terminated.length} instances, killed ${removed.killed.length} processes, unmounted ${removed.unmounted.length} mounts, removed ${removed.removed.length} leftovers, freed ${removed.leases.length} addresses${removed.network.length > 0 ? ', stopped the idle lab network' : ''}\n`,
         );
     });
 
