@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testDeb } from '../../repo/test-debs.js';
 import { runCli, useTempHome } from '../../test-support/cli.js';
@@ -17,6 +18,26 @@ describe('goldgate repo', () => {
       `goldgate: repository lab already exists at ${homeOf()}/repos/lab\n  hint: publish into it with: goldgate repo publish lab --suite SUITE FILE.deb (or pick another name)\n`,
     );
     expect((await runCli('repo', 'create', 'Bad_Name')).code).toBe(2);
+  });
+
+  it('publishes a package source tree: built reproducibly, so publishing it again changes nothing', async () => {
+    await runCli('repo', 'create', 'acme');
+    const tree = join(import.meta.dirname, '../../../examples/acme/packages/acme-runtime-1.0');
+    const first = await runCli('repo', 'publish', 'acme', '--suite', 'bookworm', tree);
+    expect(first).toEqual({
+      code: 0,
+      stdout:
+        'published  acme-runtime 1.0 (all)  pool/main/a/acme-runtime/acme-runtime_1.0_all.deb\n' +
+        `suite bookworm of acme updated: ${homeOf()}/repos/acme/dists/bookworm/Release\n`,
+      stderr: '',
+    });
+    const again = await runCli('repo', 'publish', 'acme', '--suite', 'bookworm', tree);
+    expect(again.stdout).toBe(
+      'unchanged  acme-runtime 1.0 (all)  pool/main/a/acme-runtime/acme-runtime_1.0_all.deb\nsuite bookworm of acme unchanged\n',
+    );
+    const notAPackage = await runCli('repo', 'publish', 'acme', '--suite', 'bookworm', import.meta.dirname);
+    expect(notAPackage.code).toBe(2);
+    expect(notAPackage.stderr).toMatch(/has no DEBIAN\/control/);
   });
 
   it('publishes with --json in the documented shape, then lists', async () => {

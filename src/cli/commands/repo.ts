@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { buildDeb } from '../../repo/build-deb.js';
 import { createRepo, listRepos, publish } from '../../repo/repo.js';
 import type { RepoInfo } from '../../repo/repo.js';
 import type { Terminal } from '../terminal.js';
@@ -29,6 +33,46 @@ function renderRepos(repos: readonly RepoInfo[]): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Publishes debs and prints what happened. */
+async function publishDebs(
+  name: string,
+  debs: string[],
+  flags: PublishFlags,
+  terminal: Terminal,
+): Promise<void> {
+  const outcome = await publish(name, debs, {
+    suite: flags.suite,
+    component: flags.component,
+    origin: flags.origin,
+    label: flags.label,
+    codename: flags.codename,
+    description: flags.description,
+  });
+  if (flags.json === true) {
+    const json = {
+      repo: outcome.repo,
+      published: outcome.published.map((p) => ({
+        package: p.package,
+        version: p.version,
+        architecture: p.architecture,
+        filename: p.filename,
+      })),
+    };
+    terminal.out(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+  for (const p of outcome.published) {
+    terminal.out(
+      `${p.added ? 'published' : 'unchanged'}  ${p.package} ${p.version} (${p.architecture})  ${p.filename}\n`,
+    );
+  }
+  terminal.out(
+    outcome.changed
+      ? `suite ${flags.suite} of ${name} updated: ${outcome.repo.path}/dists/${flags.suite}/Release\n`
+      : `suite ${flags.suite} of ${name} unchanged\n`,
+  );
 }
 
 export function registerRepo(program: Command, terminal: Terminal, _result: { code: number }): void {
@@ -75,7 +119,10 @@ Layout and the security-origin trick: docs/repo.md.`,
       'Copy each .deb into the pool (pool/COMPONENT/<initial>/<source>/<package>_<version>_<arch>.deb) and rewrite the suite: dists/SUITE/COMPONENT/binary-ARCH/Packages and Packages.gz for amd64, all and every architecture present (an Architecture: all package is listed in each), and dists/SUITE/Release with MD5Sum and SHA256 of every index. Versions published before stay listed and downloadable. The suite switches atomically. Publishing a file the suite already has changes nothing; a different file for a published package, version and architecture is refused (exit 2). --origin, --label, --codename and --description default to the suite\'s current values, or goldgate, "goldgate lab", the suite name and "goldgate lab repository NAME".',
     )
     .argument('<name>', 'repository name')
-    .argument('<debs...>', '.deb files to publish')
+    .argument(
+      '<debs...>',
+      '.deb files to publish, or package source trees (a directory with DEBIAN/control and the files at their in-image paths), built reproducibly with dpkg-deb first',
+    )
     .requiredOption('--suite <suite>', 'suite to publish into (e.g. bookworm-security)')
     .option('--component <component>', 'archive component', 'main')
     .option('--origin <origin>', 'Release Origin (Debian for the security-origin trick)')
@@ -88,41 +135,24 @@ Layout and the security-origin trick: docs/repo.md.`,
       `
 Examples:
   goldgate repo publish lab --suite bookworm acme-runtime_1.0_all.deb
+  goldgate repo publish acme --suite bookworm examples/acme/packages/acme-runtime-1.0
   goldgate repo publish lab --suite bookworm-security --origin Debian --label Debian-Security \\
     --codename bookworm-security acme-runtime_1.0+deb12u1_all.deb --json`,
     )
-    .action(async (name: string, debs: string[], flags: PublishFlags) => {
-      const outcome = await publish(name, debs, {
-        suite: flags.suite,
-        component: flags.component,
-        origin: flags.origin,
-        label: flags.label,
-        codename: flags.codename,
-        description: flags.description,
-      });
-      if (flags.json === true) {
-        const json = {
-          repo: outcome.repo,
-          published: outcome.published.map((p) => ({
-            package: p.package,
-            version: p.version,
-            architecture: p.architecture,
-            filename: p.filename,
-          })),
-        };
-        terminal.out(`${JSON.stringify(json, null, 2)}\n`);
-        return;
+    .action(async (name: string, inputs: string[], flags: PublishFlags) => {
+      const built = mkdtempSync(join(tmpdir(), 'goldgate-publish-'));
+      const debs: string[] = [];
+      try {
+        for (const input of inputs)
+          debs.push(
+            statSync(input, { throwIfNoEntry: false })?.isDirectory() === true
+              ? await buildDeb(input, built)
+              : input,
+          );
+        await publishDebs(name, debs, flags, terminal);
+      } finally {
+        rmSync(built, { recursive: true, force: true });
       }
-      for (const p of outcome.published) {
-        terminal.out(
-          `${p.added ? 'published' : 'unchanged'}  ${p.package} ${p.version} (${p.architecture})  ${p.filename}\n`,
-        );
-      }
-      terminal.out(
-        outcome.changed
-          ? `suite ${flags.suite} of ${name} updated: ${outcome.repo.path}/dists/${flags.suite}/Release\n`
-          : `suite ${flags.suite} of ${name} unchanged\n`,
-      );
     });
 
   repo
