@@ -32,7 +32,7 @@ import { buildDeb } from '../dist/repo/build-deb.js';
 import { createRepo, publish } from '../dist/repo/repo.js';
 
 /** The shared test base (src/test-support/test-base.ts): the same cache entry the full test tier uses. */
-const TEST_BASE = { suite: 'bookworm', variant: 'minbase', include: ['systemd-sysv', 'unattended-upgrades'] };
+const TEST_BASE = { suite: 'bookworm', variant: 'minbase', include: ['busybox', 'systemd-sysv', 'unattended-upgrades'] };
 const here = dirname(fileURLToPath(import.meta.url));
 const project = dirname(here);
 const { values } = parseArgs({

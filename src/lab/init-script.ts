@@ -4,7 +4,7 @@
  * only as positional arguments ("$1".."$9"); nothing is ever interpolated into this text.
  *
  *   $1 lower (the image's root filesystem)  $2 upper  $3 work  $4 merged
- *   $5 hostname                              $6 a file holding the hostname (bound over /etc/hostname)
+ *   $5 hostname                              $6 a file holding the hostname (bound over /etc/hostname, writable: cloud-init sets it)
  *   $7 a FIFO: one line on it means the lab has attached the instance's network
  *   $8 the instance's resolv.conf (bound over /etc/resolv.conf)
  *   $9 a NoCloud seed directory for cloud-init, or "" (bound over /var/lib/cloud/seed/nocloud)
@@ -35,7 +35,7 @@ ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 if [ -f "$root/etc/hostname" ] && [ ! -L "$root/etc/hostname" ]; then
-  mount --bind -o ro "$6" "$root/etc/hostname"
+  mount --bind "$6" "$root/etc/hostname"
 fi
 printf '%s' "$5" > /proc/sys/kernel/hostname
 # A symlinked resolv.conf belongs to a resolver manager inside the image (systemd-resolved): left to it.
