@@ -3,7 +3,7 @@
 import { ensureDebianPackages, ensureNodeModules, run } from './setup-lib.mjs';
 
 ensureNodeModules();
-ensureDebianPackages(['mmdebstrap', 'lynis', 'jq']);
+ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2'], 'lynis', 'jq']);
 run(['npm', 'run', '--silent', 'build']);
 run([process.execPath, 'bench/audit.mjs']);
 run([process.execPath, 'bench/dns.mjs', '--size-mb', '1024', '--runs', '5', '--jq-runs', '1']);

@@ -23,9 +23,15 @@ export function ensureNodeModules() {
   if (!existsSync('node_modules/.package-lock.json')) run(['npm', 'ci', '--no-audit', '--no-fund']);
 }
 
-/** Installs Debian packages whose command is missing (the package name is the command name here). */
+/**
+ * Installs Debian packages whose command is missing. Each entry is a package named after its
+ * command (`mmdebstrap`), or `[command, package]` (`['ip', 'iproute2']`).
+ */
 export function ensureDebianPackages(packages) {
-  const missing = packages.filter((name) => !hasCommand(name));
+  const missing = packages
+    .map((entry) => (Array.isArray(entry) ? entry : [entry, entry]))
+    .filter(([command]) => !hasCommand(command))
+    .map(([, name]) => name);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new Error(
