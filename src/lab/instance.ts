@@ -52,6 +52,8 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
 export interface LaunchOptions {
   /** The image's root filesystem: the read-only lower layer, never written. */
   rootfs: string;
+  /** The image as its user names it (a stored image's id); default the root filesystem's path. */
+  image?: string;
   /** A label for the instance, part of its id (lowercase letters, digits, dashes). */
   name?: string;
   /** The lab's state directory, e.g. `$GOLDGATE_HOME/lab`. */
@@ -146,6 +148,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   const info: InstanceInfo = {
     id,
     name: options.name ?? id,
+    image: options.image ?? rootfs,
     rootfs,
     pid: 0,
     pidStartTime: 0,

@@ -9,6 +9,8 @@ export type InstanceState = 'starting' | 'running' | 'degraded' | 'stopping';
 const instanceSchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** The image it was launched from: a stored image's id, or its root filesystem's path. */
+  image: z.string().default(''),
   rootfs: z.string(),
   /** Host pid of the instance's init (systemd, PID 1 inside), 0 before it is known. */
   pid: z.number().int(),

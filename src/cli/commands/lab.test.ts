@@ -9,10 +9,50 @@ describe('goldgate lab', () => {
     const launched = await runCli('lab', 'launch', baseRootfs() as string, '--name', 'cli', '--json');
     expect(launched.code).toBe(0);
     const { instance } = JSON.parse(launched.stdout) as {
-      instance: { id: string; state: string; bootMs: number };
+      instance: { id: string; image: string; state: string; bootMs: number; address: string };
     };
     try {
       expect(['running', 'degraded']).toContain(instance.state);
+      expect(instance.image).toBe(baseRootfs());
+      expect(instance.address).toMatch(/^10\.213\./);
+
+      // The lab resolver answers a lab repository's name and refuses the rest; dns-log shows both.
+      expect((await runCli('repo', 'create', 'acme')).code).toBe(0);
+      const lab = await runCli(
+        'lab',
+        'exec',
+        instance.id,
+        '--',
+        'getent',
+        'hosts',
+        'acme.repo.goldgate.internal',
+      );
+      expect(lab.stdout).toMatch(/^10\.213\.0\.1\s+acme\.repo\.goldgate\.internal/);
+      expect((await runCli('lab', 'exec', instance.id, '--', 'getent', 'hosts', 'example.org')).code).toBe(2);
+      const log = JSON.parse((await runCli('lab', 'dns-log', instance.id, '--json')).stdout) as {
+        instance: string;
+        queries: { query_name: string; query_type: string; rcode: string; srcids: { instance: string } }[];
+      };
+      expect(log.instance).toBe(instance.id);
+      expect(log.queries).toContainEqual(
+        expect.objectContaining({
+          query_name: 'acme.repo.goldgate.internal.',
+          query_type: 'A',
+          rcode: 'NOERROR',
+          srcids: { instance: instance.id },
+        }),
+      );
+      expect(log.queries).toContainEqual(
+        expect.objectContaining({ query_name: 'example.org.', rcode: 'REFUSED' }),
+      );
+      const summary = (await runCli('lab', 'dns-log', instance.id, '--summary')).stdout;
+      expect(summary).toMatch(/^\s+\d+\s+REFUSED\s+example\.org\.$/m);
+      const lines = (await runCli('lab', 'dns-log', instance.id)).stdout.trim().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { query_name: string }).query_name)).toEqual(
+        log.queries.map((q) => q.query_name),
+      );
+      expect((await runCli('lab', 'dns-log', 'i-00000000')).code).toBe(2);
+
       expect((await runCli('lab', 'ls')).stdout).toContain(`${instance.id}  ${instance.state}`);
       const version = await runCli('lab', 'exec', instance.id, '--', 'cat', '/etc/debian_version');
       expect(version.stdout).toMatch(/^12\./);
@@ -61,6 +101,10 @@ describe('goldgate lab', () => {
       expect((await runCli('lab', 'terminate', instance.id)).code).toBe(0);
     }
     expect((await runCli('lab', 'ls')).stdout).toBe('no instances\n');
+    const gc = JSON.parse((await runCli('lab', 'gc', '--json')).stdout) as Record<string, unknown>;
+    expect(Object.keys(gc).sort()).toEqual(
+      ['cgroups', 'killed', 'leases', 'network', 'removed', 'terminated', 'unmounted'].sort(),
+    );
     expect((await runCli('lab', 'launch', '/nonexistent-image')).code).toBe(2);
   });
 });

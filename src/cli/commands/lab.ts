@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { goldgateHome } from '../../core/home.js';
@@ -84,8 +84,10 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
         const timeoutMs = Number(flags.timeout) * 1000;
         if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
           throw new UsageError('BAD_TIMEOUT', `--timeout "${flags.timeout}" is not a number of seconds`);
+        const rootfs = resolveImageRoot(image);
         const info = await launchInstance({
-          rootfs: resolveImageRoot(image),
+          rootfs,
+          image: rootfs === image ? resolve(image) : image,
           name: flags.name,
           home: labHome(),
           reposDir: join(goldgateHome(), 'repos'),
@@ -121,7 +123,7 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
               ? info.state
               : 'dead (goldgate lab gc removes it)';
         terminal.out(
-          `${id}  ${state}${info !== undefined ? `  ${info.rootfs}  booted in ${info.bootMs ?? '?'} ms` : ''}\n`,
+          `${id}  ${state}${info !== undefined ? `  ${info.address ?? '-'}  ${info.image || info.rootfs}  booted in ${info.bootMs ?? '?'} ms` : ''}\n`,
         );
       }
     });
