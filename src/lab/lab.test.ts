@@ -20,6 +20,7 @@ import { processStartTime } from './proc.js';
 import { readInstance } from './state.js';
 import { daemonsOf, liveNetwork, vethName } from './net/network.js';
 import { homeCgroup } from './cgroup.js';
+import { instanceDnsLog } from './dns-log.js';
 
 const src = dirname(dirname(fileURLToPath(import.meta.url)));
 const project = dirname(src);
@@ -246,6 +247,31 @@ describe('lab instances', { sequential: true }, () => {
       120_000,
     );
   }
+
+  itWithBase(
+    'an instance whose lab network daemon was killed joins the network the next launch starts',
+    async () => {
+      const home = newHome();
+      const rootfs = baseRootfs() as string;
+      mkdirSync(join(home, 'repos', 'acme'), { recursive: true });
+      const first = await launchInstance({ rootfs, home, reposDir: join(home, 'repos'), timeoutMs: 30_000 });
+      const lookup = () =>
+        execInInstance(first.id, ['getent', 'hosts', 'acme.repo.goldgate.internal'], { home });
+      expect((await lookup()).stdout).toMatch(/^10\.213\.0\.1\s/);
+      const net = liveNetwork(home);
+      process.kill(net?.pid ?? 0, 'SIGKILL');
+      while (processStartTime(net?.pid ?? 0) !== undefined) await new Promise((r) => setTimeout(r, 20));
+      expect((await lookup()).code).not.toBe(0);
+
+      const second = await launchInstance({ rootfs, home, reposDir: join(home, 'repos'), timeoutMs: 30_000 });
+      expect(liveNetwork(home)?.pid).not.toBe(net?.pid);
+      expect(second.address).not.toBe(first.address);
+      expect((await lookup()).stdout).toMatch(/^10\.213\.0\.1\s/);
+      const queries = await instanceDnsLog(home, first.id);
+      expect(queries.at(-1)).toMatchObject({ srcaddr: first.address, srcids: { instance: first.id } });
+    },
+    120_000,
+  );
 
   itWithBase(
     'gc removes half-written state and keeps a live instance',

@@ -18,7 +18,7 @@ import { findExecutable } from '../../core/which.js';
 import { LabError } from '../errors.js';
 import { isAlive, listProcesses, processStartTime } from '../proc.js';
 import { run, sleep } from '../run.js';
-import { instancesDir, isInstanceId } from '../state.js';
+import { instancesDir, isInstanceId, readInstance } from '../state.js';
 import { GATEWAY, PREFIX_LENGTH, addressOf, indexOf } from './names.js';
 
 /** The bridge in the lab network namespace that every instance's veth joins. */
@@ -148,7 +148,10 @@ export async function ensureNetwork(home: string, reposDir: string): Promise<Net
     const until = Date.now() + 15_000;
     for (;;) {
       const info = liveNetwork(home);
-      if (info !== undefined && info.pid === pid) return info;
+      if (info !== undefined && info.pid === pid) {
+        await reattach(home, info);
+        return info;
+      }
       if (exited || pid === undefined)
         throw new LabError('LAB_NET_FAILED', `the lab network did not start: ${logTail(dir)}`, {
           fault: 'environment',
@@ -162,6 +165,28 @@ export async function ensureNetwork(home: string, reposDir: string): Promise<Net
       await sleep(20);
     }
   });
+}
+
+/**
+ * Joins instances that outlived a previous network (its daemon was killed: their veths went
+ * with its namespace) to the new one, at the addresses they hold.
+ */
+async function reattach(home: string, net: NetworkInfo): Promise<void> {
+  for (const id of instanceIdsOf(home)) {
+    const info = readInstance(home, id);
+    if (info?.address == null || info.pid === 0 || !isAlive(info.pid, info.pidStartTime)) continue;
+    if (leaseOwner(home, info.address) !== id)
+      writeFileSync(join(leasesDir(home), info.address), `${id}\n`);
+    await attachInstance(net, info.pid, info.address).catch(() => undefined);
+  }
+}
+
+function instanceIdsOf(home: string): string[] {
+  try {
+    return readdirSync(instancesDir(home)).filter(isInstanceId);
+  } catch {
+    return [];
+  }
 }
 
 function logTail(dir: string): string {
@@ -242,11 +267,7 @@ export async function attachInstance(net: NetworkInfo, instancePid: number, addr
 
 /** True when some instance is recorded under `home` (its directory exists). */
 function hasInstances(home: string): boolean {
-  try {
-    return readdirSync(instancesDir(home)).some(isInstanceId);
-  } catch {
-    return false;
-  }
+  return instanceIdsOf(home).length > 0;
 }
 
 /** Host pids of lab network daemons of `home`, recorded or not (a launch killed mid-start leaves one unrecorded). */
