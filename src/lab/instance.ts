@@ -16,6 +16,7 @@ import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { findExecutable } from '../core/which.js';
+import { openDirRootFs } from '../rootfs/dir.js';
 import { LabError } from './errors.js';
 import { ensureInotifyRoom } from './limits.js';
 import { GATEWAY } from './net/names.js';
@@ -113,7 +114,8 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
       'LAB_NO_SYSTEMD',
       `${rootfs} has no /lib/systemd/systemd: it cannot boot in the lab`,
     );
-  if (options.userData !== undefined && !existsSync(join(rootfs, 'usr/bin/cloud-init')))
+  const cloudInit = existsSync(join(rootfs, 'usr/bin/cloud-init'));
+  if (options.userData !== undefined && !cloudInit)
     throw new UsageError('LAB_NO_CLOUD_INIT', `${rootfs} has no cloud-init: user-data would be ignored`, {
       hint: "add cloud-init to the spec's packages, or launch without --user-data",
     });
@@ -136,10 +138,13 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   );
   const gate = join(dir, 'network-ready');
   let seed = '';
-  if (options.userData !== undefined) {
+  // A seed baked into the image names one instance-id for all its instances: each instance
+  // gets its own, as each cloud instance does, with the image's user-data.
+  const userData = options.userData ?? (cloudInit ? bakedUserData(rootfs) : undefined);
+  if (userData !== undefined) {
     seed = join(dir, 'seed');
     mkdirSync(seed, { mode: 0o755 });
-    writeFileSync(join(seed, 'user-data'), options.userData);
+    writeFileSync(join(seed, 'user-data'), userData);
     // A per-instance instance-id: cloud-init runs its per-instance modules on each new instance.
     writeFileSync(join(seed, 'meta-data'), `instance-id: ${id}\nlocal-hostname: ${id}\n`);
   }
@@ -296,6 +301,13 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     await terminateInstance(id, { home }).catch(() => undefined);
     throw error;
   }
+}
+
+/** The user-data of the image's own NoCloud seed, read as if chrooted (a symlink never leads out of the image). */
+function bakedUserData(rootfs: string): Buffer | undefined {
+  return openDirRootFs(rootfs).readFile('/var/lib/cloud/seed/nocloud/user-data', {
+    maxBytes: 16 * 1024 * 1024,
+  });
 }
 
 /** Tells the init script that the network is attached (a line on its FIFO), once it listens. */

@@ -55,7 +55,7 @@ async function cleanUp(): Promise<void> {
 /** The lab library as plain JavaScript inside the project (so `zod` resolves), for a child node process. */
 function buildLauncher(): string {
   const out = mkdtempSync(join(project, '.cache', 'lab-launcher-'));
-  for (const folder of ['core', 'lab', 'lab/net']) {
+  for (const folder of ['core', 'rootfs', 'lab', 'lab/net']) {
     for (const file of readdirSync(join(src, folder))) {
       if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
       const text = readFileSync(join(src, folder, file), 'utf8');

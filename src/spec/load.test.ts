@@ -23,7 +23,7 @@ describe('the examples', () => {
     const { spec } = await loadSpec(join(EXAMPLES, 'as-found.yaml'));
     expect(spec.name).toBe('acme-web');
     expect(spec.base).toEqual({ suite: 'bookworm', variant: 'minbase' });
-    expect(spec.packages).toEqual(['systemd-sysv', 'unattended-upgrades', 'busybox', 'acme-runtime']);
+    expect(spec.packages).toEqual(['systemd-sysv', 'unattended-upgrades', 'busybox', 'acme-runtime=1.0']);
     expect(spec.repositories).toEqual([
       { lab: 'acme', suites: ['bookworm', 'bookworm-security'], components: ['main'], trusted: true },
     ]);

@@ -175,8 +175,7 @@ async function reattach(home: string, net: NetworkInfo): Promise<void> {
   for (const id of instanceIdsOf(home)) {
     const info = readInstance(home, id);
     if (info?.address == null || info.pid === 0 || !isAlive(info.pid, info.pidStartTime)) continue;
-    if (leaseOwner(home, info.address) !== id)
-      writeFileSync(join(leasesDir(home), info.address), `${id}\n`);
+    if (leaseOwner(home, info.address) !== id) writeFileSync(join(leasesDir(home), info.address), `${id}\n`);
     await attachInstance(net, info.pid, info.address).catch(() => undefined);
   }
 }
