@@ -29,6 +29,8 @@ describe('goldgate lab', () => {
       );
       expect(lab.stdout).toMatch(/^10\.213\.0\.1\s+acme\.repo\.goldgate\.internal/);
       expect((await runCli('lab', 'exec', instance.id, '--', 'getent', 'hosts', 'example.org')).code).toBe(2);
+      await runCli('lab', 'exec', instance.id, '--', 'getent', 'hosts', 'repo.goldgate.internal');
+      await runCli('lab', 'exec', instance.id, '--', 'getent', 'hosts', 'nope.goldgate.internal');
       const log = JSON.parse((await runCli('lab', 'dns-log', instance.id, '--json')).stdout) as {
         instance: string;
         queries: { query_name: string; query_type: string; rcode: string; srcids: { instance: string } }[];
@@ -44,6 +46,13 @@ describe('goldgate lab', () => {
       );
       expect(log.queries).toContainEqual(
         expect.objectContaining({ query_name: 'example.org.', rcode: 'REFUSED' }),
+      );
+      // The parent of the repositories' names exists (no data), an unknown lab name does not.
+      expect(log.queries).toContainEqual(
+        expect.objectContaining({ query_name: 'repo.goldgate.internal.', query_type: 'A', rcode: 'NOERROR' }),
+      );
+      expect(log.queries).toContainEqual(
+        expect.objectContaining({ query_name: 'nope.goldgate.internal.', rcode: 'NXDOMAIN' }),
       );
       const summary = (await runCli('lab', 'dns-log', instance.id, '--summary')).stdout;
       expect(summary).toMatch(/^\s+\d+\s+REFUSED\s+example\.org\.$/m);

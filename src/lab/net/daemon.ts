@@ -55,7 +55,9 @@ async function main(): Promise<void> {
       const repo = repoForHost(name);
       return repo !== undefined && existsSync(join(reposDir, repo)) ? GATEWAY : undefined;
     },
-    zones: [LAB_ZONE],
+    // repo.<zone> is a zone too, so that it exists (NOERROR, no data) rather than NXDOMAIN: a
+    // resolver that reads NXDOMAIN as "nothing below" (RFC 8020) would give up on every repository.
+    zones: [`repo.${LAB_ZONE}`, LAB_ZONE],
     attribute: (address) => leaseOwner(home, address),
     log: (record) => append(record.srcids.instance, DNS_LOG, record),
   });
