@@ -149,3 +149,17 @@ export function removeHomeCgroup(home: string): void {
     // instances remain, or it is already gone
   }
 }
+
+/** How many lab instances run on this host, across every lab home (their cgroups). */
+export function hostInstanceCount(): number {
+  if (cgroup2Mount() === undefined) return 0;
+  const parent = cgroupParent();
+  const dirs = (path: string): string[] => {
+    try {
+      return readdirSync(path).filter((entry) => statSync(join(path, entry)).isDirectory());
+    } catch {
+      return [];
+    }
+  };
+  return dirs(parent).reduce((total, home) => total + dirs(join(parent, home)).length, 0);
+}

@@ -29,7 +29,14 @@ import {
   stopNetworkIfIdle,
 } from './net/network.js';
 import { CGROUP_ENTER_NAME, CGROUP_ENTER_SCRIPT, INIT_NAME, INIT_SCRIPT } from './init-script.js';
-import { cgroupProcesses, createCgroup, instanceCgroups, removeCgroup, removeHomeCgroup } from './cgroup.js';
+import {
+  cgroupProcesses,
+  createCgroup,
+  hostInstanceCount,
+  instanceCgroups,
+  removeCgroup,
+  removeHomeCgroup,
+} from './cgroup.js';
 import { childrenOf, isAlive, listProcesses, mountsUnder, processStartTime } from './proc.js';
 import { INSTANCE_ENV, run, sleep } from './run.js';
 import type { RunResult } from './run.js';
@@ -175,7 +182,10 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   try {
     const mkfifo = await run([tool('mkfifo'), '-m', '0600', gate]);
     if (mkfifo.code !== 0) throw new LabError('LAB_SPAWN_FAILED', `mkfifo: ${mkfifo.stderr.trim()}`);
-    const raised = ensureInotifyRoom(instanceIds(home).filter(isInstanceId).length);
+    // Every lab home's instances share the host's limit: count them all, and this one.
+    const raised = ensureInotifyRoom(
+      Math.max(instanceIds(home).filter(isInstanceId).length, hostInstanceCount() + 1),
+    );
     if (raised !== undefined)
       events.emit({
         type: 'warning',

@@ -19,7 +19,7 @@ import type { InstanceInfo } from './index.js';
 import { processStartTime } from './proc.js';
 import { readInstance } from './state.js';
 import { daemonsOf, liveNetwork, vethName } from './net/network.js';
-import { homeCgroup } from './cgroup.js';
+import { homeCgroup, hostInstanceCount } from './cgroup.js';
 import { instanceDnsLog } from './dns-log.js';
 
 const src = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -151,6 +151,8 @@ describe('lab instances', { sequential: true }, () => {
       expect(cgroup.stdout).toContain('0::/init.scope');
       expect(info.cgroup).not.toBeNull();
       expect(existsSync(join(info.cgroup ?? '', 'init.scope'))).toBe(true);
+      // Counted with every lab home's instances against the host's inotify limit.
+      expect(hostInstanceCount()).toBeGreaterThanOrEqual(1);
 
       const hostname = await execInInstance(info.id, ['hostname'], { home });
       expect(hostname.stdout.trim()).toBe(info.id);
