@@ -63,6 +63,12 @@ describe('goldgate lab', () => {
       expect((await runCli('lab', 'dns-log', 'i-00000000')).code).toBe(2);
 
       expect((await runCli('lab', 'ls')).stdout).toContain(`${instance.id}  ${instance.state}`);
+      const ls = JSON.parse((await runCli('lab', 'ls', '--json')).stdout) as {
+        instances: { id: string; alive: boolean }[];
+        network: { gateway: string } | null;
+      };
+      expect(ls.instances.map((i) => [i.id, i.alive])).toEqual([[instance.id, true]]);
+      expect(ls.network?.gateway).toBe('10.213.0.1');
       const version = await runCli('lab', 'exec', instance.id, '--', 'cat', '/etc/debian_version');
       expect(version.stdout).toMatch(/^12\./);
       // The command's own exit status comes back, as ssh gives it.
@@ -107,8 +113,17 @@ describe('goldgate lab', () => {
       );
       expect((await runCli('lab', 'health', instance.id, '--health-http', 'eighty')).code).toBe(2);
     } finally {
-      expect((await runCli('lab', 'terminate', instance.id)).code).toBe(0);
+      const terminated = await runCli('lab', 'terminate', instance.id, '--json');
+      expect(terminated.code).toBe(0);
+      expect(JSON.parse(terminated.stdout)).toMatchObject({ id: instance.id, existed: true });
     }
+    expect((await runCli('lab', 'terminate', instance.id)).stdout).toBe(
+      `${instance.id}: no such instance (nothing to do)\n`,
+    );
+    expect(JSON.parse((await runCli('lab', 'ls', '--json')).stdout)).toEqual({
+      instances: [],
+      network: null,
+    });
     expect((await runCli('lab', 'ls')).stdout).toBe('no instances\n');
     const gc = JSON.parse((await runCli('lab', 'gc', '--json')).stdout) as Record<string, unknown>;
     expect(Object.keys(gc).sort()).toEqual(

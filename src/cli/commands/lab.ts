@@ -17,6 +17,7 @@ import {
 import { imageHealthChecks } from '../../lab/image-health.js';
 import { instanceDnsLog } from '../../lab/dns-log.js';
 import { liveInstance } from '../../lab/instance.js';
+import { liveNetwork } from '../../lab/net/network.js';
 import { EXIT } from '../exit-codes.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
@@ -107,11 +108,11 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
   lab
     .command('ls')
     .summary('list instances and whether they still run')
-    .option('--json', 'print {"instances": [...]}')
+    .option('--json', 'print {"instances": [...], "network": {"pid", "gateway", ...} or null}')
     .action((flags: { json?: boolean }) => {
       const instances = listInstances({ home: labHome() });
       if (flags.json === true) {
-        terminal.out(`${JSON.stringify({ instances }, null, 2)}\n`);
+        terminal.out(`${JSON.stringify({ instances, network: liveNetwork(labHome()) ?? null }, null, 2)}\n`);
         return;
       }
       if (instances.length === 0) terminal.out('no instances\n');
@@ -244,9 +245,11 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
     .command('terminate')
     .summary('stop an instance and remove everything it had')
     .argument('<instance>', 'instance id')
-    .action(async (id: string) => {
-      await terminateInstance(id, { home: labHome() });
-      terminal.out(`${id} terminated\n`);
+    .option('--json', 'print {"id", "existed", "killed": [pids], "unmounted": [paths]}')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      const done = await terminateInstance(id, { home: labHome() });
+      if (flags.json === true) terminal.out(`${JSON.stringify(done, null, 2)}\n`);
+      else terminal.out(done.existed ? `${id} terminated\n` : `${id}: no such instance (nothing to do)\n`);
     });
 
   lab
