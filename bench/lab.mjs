@@ -5,7 +5,7 @@
 // Writes bench/results/lab.json. Each instance's systemd takes ~5 inotify instances: the lab
 // raises the kernel's fs.inotify.max_user_instances (Debian's 128 fits ~25) when it launches.
 //
-//   node bench/lab.mjs [--runs 20] [--parallel 50] [--skip-bake]
+//   node bench/lab.mjs [--runs 20] [--parallel 50] [--bake-runs 3] [--skip-bake] [--skip-launch]
 import { spawn, spawnSync } from 'node:child_process';
 import {
   mkdirSync,
@@ -44,10 +44,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '20' },
     parallel: { type: 'string', default: '50' },
     'skip-bake': { type: 'boolean', default: false },
+    'skip-launch': { type: 'boolean', default: false },
+    'bake-runs': { type: 'string', default: '3' },
   },
 });
 const runs = Number(values.runs);
 const parallel = Number(values.parallel);
+const bakeRuns = Number(values['bake-runs']);
 if (process.getuid?.() !== 0) {
   process.stderr.write('bench/lab.mjs needs root (the lab and mmdebstrap do)\n');
   process.exit(3);
@@ -123,119 +126,121 @@ const result = {
     node: process.version,
     mmdebstrap: spawnSync('mmdebstrap', ['--version'], { encoding: 'utf8' }).stdout.trim(),
   },
-  command: `node bench/lab.mjs --runs ${runs} --parallel ${parallel}${values['skip-bake'] ? ' --skip-bake' : ''}`,
+  command: `node bench/lab.mjs --runs ${runs} --parallel ${parallel} --bake-runs ${bakeRuns}${values['skip-bake'] ? ' --skip-bake' : ''}${values['skip-launch'] ? ' --skip-launch' : ''}`,
   image: { rootfs: baseRootfs, request: TEST_BASE },
 };
 
 try {
-  // (1) Sequential launches: with the lab network already up (another instance running, the
-  // usual case), and as the only instance (each launch starts the network, each terminate
-  // stops it).
-  const sequence = async (label, count) => {
-    const boot = [];
-    const wall = [];
-    const terminate = [];
-    const states = {};
-    for (let i = 0; i < count; i += 1) {
-      const t0 = performance.now();
-      const info = await launchInstance({
-        rootfs: baseRootfs,
-        home: labHome,
-        name: label,
-        timeoutMs: 120_000,
-      });
-      wall.push(Math.round(performance.now() - t0));
-      boot.push(info.bootMs);
-      states[info.state] = (states[info.state] ?? 0) + 1;
-      const t1 = performance.now();
-      await terminateInstance(info.id, { home: labHome });
-      terminate.push(Math.round(performance.now() - t1));
-    }
-    return {
-      launches: count,
-      states,
-      bootMs: { median: median(boot), max: Math.max(...boot), min: Math.min(...boot) },
-      launchWallMs: { median: median(wall), max: Math.max(...wall) },
-      terminateMs: { median: median(terminate), max: Math.max(...terminate) },
+  if (!values['skip-launch']) {
+    // (1) Sequential launches: with the lab network already up (another instance running, the
+    // usual case), and as the only instance (each launch starts the network, each terminate
+    // stops it).
+    const sequence = async (label, count) => {
+      const boot = [];
+      const wall = [];
+      const terminate = [];
+      const states = {};
+      for (let i = 0; i < count; i += 1) {
+        const t0 = performance.now();
+        const info = await launchInstance({
+          rootfs: baseRootfs,
+          home: labHome,
+          name: label,
+          timeoutMs: 120_000,
+        });
+        wall.push(Math.round(performance.now() - t0));
+        boot.push(info.bootMs);
+        states[info.state] = (states[info.state] ?? 0) + 1;
+        const t1 = performance.now();
+        await terminateInstance(info.id, { home: labHome });
+        terminate.push(Math.round(performance.now() - t1));
+      }
+      return {
+        launches: count,
+        states,
+        bootMs: { median: median(boot), max: Math.max(...boot), min: Math.min(...boot) },
+        launchWallMs: { median: median(wall), max: Math.max(...wall) },
+        terminateMs: { median: median(terminate), max: Math.max(...terminate) },
+      };
     };
-  };
-  log(`(1) ${runs} sequential launches with the lab network up`);
-  const keeper = await launchInstance({
-    rootfs: baseRootfs,
-    home: labHome,
-    name: 'keeper',
-    timeoutMs: 120_000,
-  });
-  result.sequential = await sequence('seq', runs);
-  await terminateInstance(keeper.id, { home: labHome });
-  log(JSON.stringify(result.sequential));
-  log(
-    `(1b) ${Math.max(5, Math.round(runs / 4))} sequential launches, each the only instance (network started each time)`,
-  );
-  result.sequentialColdNetwork = await sequence('cold', Math.max(5, Math.round(runs / 4)));
-  log(JSON.stringify(result.sequentialColdNetwork));
+    log(`(1) ${runs} sequential launches with the lab network up`);
+    const keeper = await launchInstance({
+      rootfs: baseRootfs,
+      home: labHome,
+      name: 'keeper',
+      timeoutMs: 120_000,
+    });
+    result.sequential = await sequence('seq', runs);
+    await terminateInstance(keeper.id, { home: labHome });
+    log(JSON.stringify(result.sequential));
+    log(
+      `(1b) ${Math.max(5, Math.round(runs / 4))} sequential launches, each the only instance (network started each time)`,
+    );
+    result.sequentialColdNetwork = await sequence('cold', Math.max(5, Math.round(runs / 4)));
+    log(JSON.stringify(result.sequentialColdNetwork));
 
-  // (2) Many at once.
-  log(`(2) ${parallel} launches at once`);
-  const memBefore = memAvailableKiB();
-  const t0 = performance.now();
-  const settled = await Promise.allSettled(
-    Array.from({ length: parallel }, () =>
-      launchInstance({ rootfs: baseRootfs, home: labHome, name: 'par', timeoutMs: 120_000 }),
-    ),
-  );
-  const allMs = Math.round(performance.now() - t0);
-  const up = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
-  const errors = settled
-    .filter((s) => s.status === 'rejected')
-    .map((s) => String(s.reason?.message ?? s.reason));
-  // Let the instances' boot-time jobs finish before measuring.
-  await sleep(5_000);
-  const byNs = pidsByNamespace();
-  const memories = up.map((info) => instanceMemory(info, byNs));
-  const memAfter = memAvailableKiB();
-  const net = liveNetwork(labHome);
-  const networkRssMiB =
-    net === undefined
-      ? null
-      : +(
-          Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${net.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
-        ).toFixed(1);
-  const totalRss = memories.reduce((s, m) => s + m.rssKiB, 0);
-  const bootsPar = up.map((i) => i.bootMs);
-  const parStates = {};
-  for (const i of up) parStates[i.state] = (parStates[i.state] ?? 0) + 1;
-  const t1 = performance.now();
-  const collected = await terminateAll(labHome);
-  const teardownMs = Math.round(performance.now() - t1);
-  result.parallel = {
-    launched: parallel,
-    running: up.length,
-    states: parStates,
-    failed: errors.length,
-    errors: [...new Set(errors)].slice(0, 5),
-    allSettledMs: allMs,
-    bootMs: up.length > 0 ? { median: median(bootsPar), max: Math.max(...bootsPar) } : null,
-    memory: {
-      processesPerInstance:
-        up.length > 0 ? +(memories.reduce((s, m) => s + m.processes, 0) / up.length).toFixed(1) : 0,
-      rssPerInstanceMiB: up.length > 0 ? +(totalRss / up.length / 1024).toFixed(1) : 0,
-      rssTotalMiB: +(totalRss / 1024).toFixed(1),
-      memAvailableDropMiB: +((memBefore - memAfter) / 1024).toFixed(1),
-      memAvailableDropPerInstanceMiB:
-        up.length > 0 ? +((memBefore - memAfter) / up.length / 1024).toFixed(1) : 0,
-      networkDaemonRssMiB: networkRssMiB,
-      note: "RSS counts shared pages (libc, systemd) once per process; the MemAvailable drop includes the overlays' page cache and kernel memory",
-    },
-    teardownMs,
-    gc: {
-      terminated: collected.terminated.length,
-      killed: collected.killed.length,
-      unmounted: collected.unmounted.length,
-    },
-    leftAfterGc: listInstances({ home: labHome }).length,
-  };
-  log(JSON.stringify(result.parallel));
+    // (2) Many at once.
+    log(`(2) ${parallel} launches at once`);
+    const memBefore = memAvailableKiB();
+    const t0 = performance.now();
+    const settled = await Promise.allSettled(
+      Array.from({ length: parallel }, () =>
+        launchInstance({ rootfs: baseRootfs, home: labHome, name: 'par', timeoutMs: 120_000 }),
+      ),
+    );
+    const allMs = Math.round(performance.now() - t0);
+    const up = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+    const errors = settled
+      .filter((s) => s.status === 'rejected')
+      .map((s) => String(s.reason?.message ?? s.reason));
+    // Let the instances' boot-time jobs finish before measuring.
+    await sleep(5_000);
+    const byNs = pidsByNamespace();
+    const memories = up.map((info) => instanceMemory(info, byNs));
+    const memAfter = memAvailableKiB();
+    const net = liveNetwork(labHome);
+    const networkRssMiB =
+      net === undefined
+        ? null
+        : +(
+            Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${net.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+          ).toFixed(1);
+    const totalRss = memories.reduce((s, m) => s + m.rssKiB, 0);
+    const bootsPar = up.map((i) => i.bootMs);
+    const parStates = {};
+    for (const i of up) parStates[i.state] = (parStates[i.state] ?? 0) + 1;
+    const t1 = performance.now();
+    const collected = await terminateAll(labHome);
+    const teardownMs = Math.round(performance.now() - t1);
+    result.parallel = {
+      launched: parallel,
+      running: up.length,
+      states: parStates,
+      failed: errors.length,
+      errors: [...new Set(errors)].slice(0, 5),
+      allSettledMs: allMs,
+      bootMs: up.length > 0 ? { median: median(bootsPar), max: Math.max(...bootsPar) } : null,
+      memory: {
+        processesPerInstance:
+          up.length > 0 ? +(memories.reduce((s, m) => s + m.processes, 0) / up.length).toFixed(1) : 0,
+        rssPerInstanceMiB: up.length > 0 ? +(totalRss / up.length / 1024).toFixed(1) : 0,
+        rssTotalMiB: +(totalRss / 1024).toFixed(1),
+        memAvailableDropMiB: +((memBefore - memAfter) / 1024).toFixed(1),
+        memAvailableDropPerInstanceMiB:
+          up.length > 0 ? +((memBefore - memAfter) / up.length / 1024).toFixed(1) : 0,
+        networkDaemonRssMiB: networkRssMiB,
+        note: "RSS counts shared pages (libc, systemd) once per process; the MemAvailable drop includes the overlays' page cache and kernel memory",
+      },
+      teardownMs,
+      gc: {
+        terminated: collected.terminated.length,
+        killed: collected.killed.length,
+        unmounted: collected.unmounted.length,
+      },
+      leftAfterGc: listInstances({ home: labHome }).length,
+    };
+    log(JSON.stringify(result.parallel));
+  }
 
   // (3) Bake.
   if (!values['skip-bake']) {
@@ -262,25 +267,40 @@ try {
       include: ['busybox', 'systemd-sysv', 'unattended-upgrades'],
     };
 
-    log('(3a) bare mmdebstrap');
-    const bareTarget = join(work, 'bare-rootfs');
-    const args = mmdebstrapArgs(request, bareTarget);
-    const b0 = performance.now();
-    const code = await new Promise((resolve) => {
-      const child = spawn('mmdebstrap', ['--quiet', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-      child.on('exit', (c) => resolve(c));
-    });
-    const bareMs = Math.round(performance.now() - b0);
-    rmSync(bareTarget, { recursive: true, force: true });
-    if (code !== 0) throw new Error(`mmdebstrap exited ${code}`);
-
-    log('(3b) cold bake');
+    // Bare mmdebstrap and cold bakes alternate, so that the mirror's and the disk's moods
+    // fall on both alike; each downloads its packages again (mmdebstrap keeps no cache).
     const cacheDir = join(work, 'bake-cache');
-    const c0 = performance.now();
-    const cold = await bake(specPath, { home, cacheDir, basePolicy: 'refresh' });
-    const coldMs = Math.round(performance.now() - c0);
+    const bareRuns = [];
+    const coldRuns = [];
+    let cold;
+    for (let i = 0; i < bakeRuns; i += 1) {
+      log(`(3a) bare mmdebstrap, run ${i + 1} of ${bakeRuns}`);
+      const bareTarget = join(work, 'bare-rootfs');
+      // Each run starts with the previous runs' writes on disk, so none pays for another's.
+      spawnSync('sync');
+      const b0 = performance.now();
+      const code = await new Promise((resolve) => {
+        const child = spawn('mmdebstrap', ['--quiet', ...mmdebstrapArgs(request, bareTarget)], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        child.on('exit', (c) => resolve(c));
+      });
+      bareRuns.push(Math.round(performance.now() - b0));
+      rmSync(bareTarget, { recursive: true, force: true });
+      if (code !== 0) throw new Error(`mmdebstrap exited ${code}`);
+
+      log(`(3b) cold bake, run ${i + 1} of ${bakeRuns}`);
+      spawnSync('sync');
+      const c0 = performance.now();
+      cold = await bake(specPath, { home, cacheDir, basePolicy: 'refresh' });
+      coldRuns.push(Math.round(performance.now() - c0));
+    }
+    const args = mmdebstrapArgs(request, '<target>');
+    const bareMs = median(bareRuns);
+    const coldMs = median(coldRuns);
 
     log('(3c) rebake after changing one file');
+    spawnSync('sync');
     writeFileSync(specPath, spec.replace('<p>acme</p>', '<p>acme, rebaked</p>'));
     const r0 = performance.now();
     const again = await bake(specPath, { home, cacheDir, basePolicy: 'any' });
@@ -288,9 +308,11 @@ try {
 
     result.bake = {
       spec: 'examples/acme/specs/fixed.yaml (lab suite bookworm only), acme-runtime 1.0 in a lab repository',
-      bareMmdebstrap: { ms: bareMs, args: ['--quiet', ...args.slice(0, -1), '<target>'] },
-      coldBake: { ms: coldMs, image: cold.image.id },
+      runs: bakeRuns,
+      bareMmdebstrap: { medianMs: bareMs, runsMs: bareRuns, args: ['--quiet', ...args] },
+      coldBake: { medianMs: coldMs, runsMs: coldRuns, image: cold.image.id },
       ratioColdToBare: +(coldMs / bareMs).toFixed(2),
+      ratioPerRun: coldRuns.map((ms, i) => +(ms / bareRuns[i]).toFixed(2)),
       targetRatioColdToBare: 1.2,
       rebakeOneFileChanged: {
         ms: rebakeMs,
