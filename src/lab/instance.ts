@@ -18,7 +18,7 @@ import { silent } from '../core/events.js';
 import { findExecutable } from '../core/which.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { LabError } from './errors.js';
-import { ensureInotifyRoom } from './limits.js';
+import { ensureInotifyRoom, INOTIFY_PER_INSTANCE } from './limits.js';
 import { GATEWAY } from './net/names.js';
 import {
   attachInstance,
@@ -189,7 +189,10 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     if (raised !== undefined)
       events.emit({
         type: 'warning',
-        message: `raised ${raised.sysctl} from ${raised.from} to ${raised.to}: each instance's systemd needs its own inotify instances`,
+        message:
+          raised.failed === undefined
+            ? `raised ${raised.sysctl} from ${raised.from} to ${raised.to}: each instance's systemd needs its own inotify instances`
+            : `could not raise ${raised.sysctl} from ${raised.from} (${raised.failed}): about ${Math.max(0, Math.floor((raised.from - 128) / INOTIFY_PER_INSTANCE))} instances fit; raise it on the host (sysctl -w ${raised.sysctl}=1024)`,
       });
     const net = await ensureNetwork(home, resolve(options.reposDir ?? join(dirname(home), 'repos')));
     const address = leaseAddress(home, id);

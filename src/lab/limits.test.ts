@@ -30,6 +30,16 @@ describe('ensureInotifyRoom', () => {
     expect(readFileSync(high, 'utf8')).toBe('65536\n');
   });
 
+  it('says why when the limit cannot be raised (a read-only sysctl), and leaves it as it was', () => {
+    // A read-only sysctl (mode 0444): even root cannot write it.
+    const readOnly = '/proc/sys/kernel/ngroups_max';
+    const before = readFileSync(readOnly, 'utf8');
+    const change = ensureInotifyRoom(100_000, readOnly);
+    expect(change).toMatchObject({ from: Number(before), to: Number(before) });
+    expect(change?.failed).toMatch(/^E[A-Z]+$/);
+    expect(readFileSync(readOnly, 'utf8')).toBe(before);
+  });
+
   it('leaves a missing or unreadable sysctl alone', () => {
     expect(ensureInotifyRoom(10, join(tempDir(), 'absent'))).toBeUndefined();
   });

@@ -10,12 +10,14 @@ export interface LimitChange {
   sysctl: string;
   from: number;
   to: number;
+  /** Why the limit could not be raised (a read-only /proc/sys in a container); `to` is then `from`. */
+  failed?: string;
 }
 
 /**
  * Makes room for `instances` lab instances in the kernel's per-user inotify limit (Debian's
  * default of 128 stops the 26th systemd with "Failed to allocate notification fd"). Only
- * ever raises it, to at least 1024; returns the change made, if any.
+ * ever raises it, to at least 1024; returns the change made (or why it could not be made), if any.
  */
 export function ensureInotifyRoom(
   instances: number,
@@ -30,6 +32,16 @@ export function ensureInotifyRoom(
   const needed = HOST_INOTIFY + INOTIFY_PER_INSTANCE * instances;
   if (!Number.isFinite(current) || current >= needed) return undefined;
   const to = Math.max(1024, 2 ** Math.ceil(Math.log2(needed)));
-  writeFileSync(path, `${to}\n`);
-  return { sysctl: 'fs.inotify.max_user_instances', from: current, to };
+  const sysctl = 'fs.inotify.max_user_instances';
+  try {
+    writeFileSync(path, `${to}\n`);
+  } catch (error) {
+    return {
+      sysctl,
+      from: current,
+      to: current,
+      failed: (error as NodeJS.ErrnoException).code ?? String(error),
+    };
+  }
+  return { sysctl, from: current, to };
 }
