@@ -140,14 +140,16 @@ export function instanceCgroups(home: string): Map<string, string> {
   }
 }
 
-/** Removes a lab home's cgroup once it holds no instance's (a no-op while one remains). */
+/** Removes a lab home's cgroup once it holds no instance's, and the lab's parent cgroup once it is empty. */
 export function removeHomeCgroup(home: string): void {
   if (cgroup2Mount() === undefined) return;
-  try {
-    rmdirSync(homeCgroup(home));
-  } catch {
-    // instances remain, or it is already gone
-  }
+  // The home's cgroup, then the lab's parent once no home has any: nothing of the lab stays.
+  for (const dir of [homeCgroup(home), cgroupParent()])
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // instances remain, or it is already gone
+    }
 }
 
 /** How many lab instances run on this host, across every lab home (their cgroups). */
