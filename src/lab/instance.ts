@@ -6,7 +6,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  readdirSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -43,6 +42,7 @@ import type { RunResult } from './run.js';
 import type { InstanceInfo } from './state.js';
 import {
   instanceDir,
+  instanceEntries,
   instancesDir,
   isInstanceId,
   newInstanceId,
@@ -152,7 +152,6 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     seed = join(dir, 'seed');
     mkdirSync(seed, { mode: 0o755 });
     writeFileSync(join(seed, 'user-data'), userData);
-    // A per-instance instance-id: cloud-init runs its per-instance modules on each new instance.
     writeFileSync(join(seed, 'meta-data'), `instance-id: ${id}\nlocal-hostname: ${id}\n`);
   }
 
@@ -184,7 +183,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     if (mkfifo.code !== 0) throw new LabError('LAB_SPAWN_FAILED', `mkfifo: ${mkfifo.stderr.trim()}`);
     // Every lab home's instances share the host's limit: count them all, and this one.
     const raised = ensureInotifyRoom(
-      Math.max(instanceIds(home).filter(isInstanceId).length, hostInstanceCount() + 1),
+      Math.max(instanceEntries(home).filter(isInstanceId).length, hostInstanceCount() + 1),
     );
     if (raised !== undefined)
       events.emit({
@@ -523,18 +522,10 @@ export interface InstanceStatus {
   alive: boolean;
 }
 
-function instanceIds(home: string): string[] {
-  try {
-    return readdirSync(instancesDir(home)).sort();
-  } catch {
-    return [];
-  }
-}
-
 /** Every instance recorded under `home`, with whether its init still runs. */
 export function listInstances(options: { home: string }): InstanceStatus[] {
   const home = resolve(options.home);
-  return instanceIds(home)
+  return instanceEntries(home)
     .filter(isInstanceId)
     .map((id) => {
       const info = readInstance(home, id);
@@ -583,7 +574,7 @@ export async function gc(options: { home: string }): Promise<GcResult> {
     network: [],
   };
   const kept = new Set<string>();
-  for (const entry of instanceIds(home)) {
+  for (const entry of instanceEntries(home)) {
     if (!isInstanceId(entry)) {
       const path = join(instancesDir(home), entry);
       result.unmounted.push(...(await unmountUnder(path)));

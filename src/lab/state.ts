@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -38,6 +38,15 @@ export type InstanceInfo = z.infer<typeof instanceSchema>;
 
 export function instancesDir(home: string): string {
   return join(home, 'instances');
+}
+
+/** The entries of `instances/`, sorted: instance ids, and whatever else a crash left there. */
+export function instanceEntries(home: string): string[] {
+  try {
+    return readdirSync(instancesDir(home)).sort();
+  } catch {
+    return [];
+  }
 }
 
 export function instanceDir(home: string, id: string): string {

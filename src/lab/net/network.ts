@@ -18,7 +18,7 @@ import { findExecutable } from '../../core/which.js';
 import { LabError } from '../errors.js';
 import { isAlive, listProcesses, processStartTime } from '../proc.js';
 import { run, sleep } from '../run.js';
-import { instancesDir, isInstanceId, readInstance } from '../state.js';
+import { instanceEntries, instancesDir, isInstanceId, readInstance } from '../state.js';
 import { GATEWAY, PREFIX_LENGTH, addressOf, indexOf } from './names.js';
 
 /** The bridge in the lab network namespace that every instance's veth joins. */
@@ -172,19 +172,11 @@ export async function ensureNetwork(home: string, reposDir: string): Promise<Net
  * with its namespace) to the new one, at the addresses they hold.
  */
 async function reattach(home: string, net: NetworkInfo): Promise<void> {
-  for (const id of instanceIdsOf(home)) {
+  for (const id of instanceEntries(home).filter(isInstanceId)) {
     const info = readInstance(home, id);
     if (info?.address == null || info.pid === 0 || !isAlive(info.pid, info.pidStartTime)) continue;
     if (leaseOwner(home, info.address) !== id) writeFileSync(join(leasesDir(home), info.address), `${id}\n`);
     await attachInstance(net, info.pid, info.address).catch(() => undefined);
-  }
-}
-
-function instanceIdsOf(home: string): string[] {
-  try {
-    return readdirSync(instancesDir(home)).filter(isInstanceId);
-  } catch {
-    return [];
   }
 }
 
@@ -266,7 +258,7 @@ export async function attachInstance(net: NetworkInfo, instancePid: number, addr
 
 /** True when some instance is recorded under `home` (its directory exists). */
 function hasInstances(home: string): boolean {
-  return instanceIdsOf(home).length > 0;
+  return instanceEntries(home).filter(isInstanceId).length > 0;
 }
 
 /** Host pids of lab network daemons of `home`, recorded or not (a launch killed mid-start leaves one unrecorded). */
