@@ -238,8 +238,8 @@ function actionsFor(change: PackageChange, by: string): string[] {
 /**
  * Correlates normalised events into a timeline and ranked causes. Changes made before an
  * instance booted — when the image was baked — are never blamed: an instance's boot is its
- * launch (scaling activity) or its earliest boot record, and a change found at the very same
- * instant on several instances was inherited from the image.
+ * launch (scaling activity) or its earliest boot record; without either, a change found at the
+ * very same instant on several instances was inherited from the image.
  */
 export function correlate(
   events: readonly DiagEvent[],
@@ -289,7 +289,7 @@ export function correlate(
   const changes = mergeChanges(
     events.filter((e): e is Extract<DiagEvent, { kind: 'package' }> => e.kind === 'package'),
   );
-  // The same change at the same instant on several instances came with the image.
+  // Without a boot record, the same change at the same instant on several instances came with the image.
   const instantCount = new Map<string, Set<string>>();
   for (const c of changes) {
     const key = `${changeKey(c.change)}\0${c.at}`;
@@ -299,9 +299,10 @@ export function correlate(
   for (const e of events)
     if (e.instance !== null) lastSeen.set(e.instance, Math.max(lastSeen.get(e.instance) ?? -Infinity, e.at));
   const afterBoot = changes.filter((c) => {
-    if ((instantCount.get(`${changeKey(c.change)}\0${c.at}`)?.size ?? 0) > 1) return false;
+    // A known boot decides: instances started together by one fleet can upgrade in the same second.
     const boot = bootAt.get(c.instance);
     if (boot !== undefined) return c.at >= boot;
+    if ((instantCount.get(`${changeKey(c.change)}\0${c.at}`)?.size ?? 0) > 1) return false;
     // No record of the boot: only changes close before the failure (or the instance's last record) can be from its life.
     const end = failAt.get(c.instance)?.at ?? lastSeen.get(c.instance) ?? c.at;
     return c.at >= end - UNKNOWN_BOOT_WINDOW_MS;

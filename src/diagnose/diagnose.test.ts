@@ -278,6 +278,38 @@ describe('telling the bake from the instance’s life, one instance alone', () =
   });
 });
 
+describe('instances that upgrade in the same second', () => {
+  it('blame the upgrade on each when their boots are known (a fleet started together)', async () => {
+    const ids = ['i-0a1b2c3d4e5f6000c', 'i-0a1b2c3d4e5f6000d'];
+    const dir = makeTree(
+      Object.fromEntries(
+        ids.flatMap((id, n) => [
+          [
+            `/${id}/journal.json`,
+            journalLine(
+              `2026-11-27T07:38:0${n}Z`,
+              `life000000000000000000000000000${n}`,
+              'Startup finished in 1.9s.',
+            ),
+          ],
+          [`/${id}/var/log/apt/history.log`, BAKED_HISTORY + uuHistory('2026-11-27  07:47:13')],
+          [
+            `/health/${id}.jsonl`,
+            health(id, [['2026-11-27T07:47:30.000Z', false, 'missing /etc/acme/v2.conf']]),
+          ],
+        ]),
+      ),
+    );
+    const report = await diagnose(dir);
+    expect(report.instances.map((i) => i.packageChangesAfterBoot)).toEqual([1, 1]);
+    expect(report.causes[0]).toMatchObject({
+      kind: 'package-change',
+      package: 'acme-runtime',
+      instances: ids,
+    });
+  });
+});
+
 describe('large Route 53 query logs', () => {
   it('are counted on the fast path to the same external names and counts', async () => {
     const dir = incidentBundle();
