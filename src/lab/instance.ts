@@ -72,6 +72,13 @@ export interface LaunchOptions {
   userData?: string | Buffer;
   /** How long systemd may take to settle; default 60 s. */
   timeoutMs?: number;
+  /**
+   * Lives only as long as the launching process: `gc` terminates it once that process is
+   * gone, so a run killed with SIGKILL leaves no instance behind (verify's instances).
+   */
+  ephemeral?: boolean;
+  /** Called with the empty upper layer before the instance boots: what it writes there, the instance sees over the image. */
+  prepareUpper?: (upper: string) => void;
   events?: EventSink;
 }
 
@@ -174,11 +181,13 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     merged,
     address: null,
     cgroup: null,
+    ephemeral: options.ephemeral === true,
   };
   writeInstance(home, info);
   events.emit({ type: 'progress', step: 'lab.launch', message: `starting ${id}` });
 
   try {
+    options.prepareUpper?.(upper);
     const mkfifo = await run([tool('mkfifo'), '-m', '0600', gate]);
     if (mkfifo.code !== 0) throw new LabError('LAB_SPAWN_FAILED', `mkfifo: ${mkfifo.stderr.trim()}`);
     // Every lab home's instances share the host's limit: count them all, and this one.
@@ -552,7 +561,9 @@ export interface GcResult {
 /** True while an instance should be left alone: it runs, or its launcher is still starting it. */
 function isKept(info: InstanceInfo | undefined): boolean {
   if (info === undefined) return false;
-  if (info.state === 'starting') return isAlive(info.launcherPid, info.launcherStartTime);
+  if (info.state === 'starting' || info.ephemeral)
+    if (!isAlive(info.launcherPid, info.launcherStartTime)) return false;
+  if (info.state === 'starting') return true;
   if (info.state === 'stopping') return false;
   return info.pid !== 0 && isAlive(info.pid, info.pidStartTime);
 }

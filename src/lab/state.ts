@@ -31,6 +31,8 @@ const instanceSchema = z.object({
   address: z.string().nullable().default(null),
   /** The instance's cgroup on the host (its cgroup namespace's root), null before it has one. */
   cgroup: z.string().nullable().default(null),
+  /** Owned by its launcher for the launcher's lifetime (verify's instances): gc terminates it once the launcher is gone. */
+  ephemeral: z.boolean().default(false),
 });
 
 /** What `instance.json` holds about one instance. */
