@@ -11,7 +11,7 @@ const fast = process.argv.includes('--fast');
 const extra = process.argv.slice(2).filter((arg) => arg !== '--fast');
 
 ensureNodeModules();
-if (!fast) ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2']]);
+if (!fast) ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2'], 'chromium']);
 
 const checks = [
   ['build', ['npm', 'run', '--silent', 'build']],
