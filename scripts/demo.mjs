@@ -9,10 +9,11 @@
 //      check, while the image has not changed at all,
 //   6. the evidence: what each instance looked up, and its logs diagnosed,
 //   7. the audit that would have caught the image before production,
-//   8. the fixed image (automatic updates disabled): the same timers change nothing.
+//   8. the fixed image (automatic updates disabled): the same timers change nothing,
+//   9. goldgate verify: the as-found image proven mutable (with the cause), the fixed immutable.
 // Everything an instance reaches is served by the lab inside namespaces it made.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages, ensureNodeModules, run } from './setup-lib.mjs';
@@ -204,7 +205,39 @@ try {
     version(good.id) === '1.0' && fixedHealth.ok,
     `${good.id} still runs acme-runtime ${version(good.id)}, health ${fixedHealth.ok ? 'passes' : 'FAILS'}`,
   );
-  say('patches now reach production only by baking a new image and testing it first');
+
+  step(
+    '9. The proof before shipping: goldgate verify boots each image, fast-forwards its timers, and compares',
+  );
+  const proofs = {};
+  for (const [name, image] of [
+    ['as-found', asFound],
+    ['fixed', fixed],
+  ]) {
+    const html = join(demoDir, `verify-${name}.html`);
+    goldgate('verify', image.id, '--html', html);
+    // The proof is stored with the image: read it back rather than verify twice.
+    const proofDir = join(home, 'images', image.id, 'verify');
+    const latest = readFileSync(join(proofDir, 'latest'), 'utf8').trim();
+    proofs[name] = JSON.parse(readFileSync(join(proofDir, latest, 'report.json'), 'utf8'));
+    say(`HTML report: ${html}`);
+  }
+  const mutable = proofs['as-found'];
+  const upgrade = mutable.drift.packages.find((p) => p.name === 'acme-runtime');
+  check(
+    mutable.verdict === 'mutable' && upgrade?.to === '1.0+deb12u1',
+    `as found: ${mutable.verdict}, acme-runtime ${upgrade?.from} → ${upgrade?.to}`,
+  );
+  check(
+    mutable.causes.some((c) => c.cause?.by === 'unattended-upgrade' && c.cause?.package === 'acme-runtime'),
+    `cause: ${mutable.causes[0]?.text ?? 'none found'}`,
+  );
+  const proof = proofs.fixed;
+  check(
+    proof.verdict === 'immutable',
+    `fixed: ${proof.verdict} (${proof.reasons.length} reasons, whole proof in ${(proof.durationMs / 1000).toFixed(1)} s)`,
+  );
+  say('patches now reach production only by baking a new image and proving it first');
 } finally {
   step('Clean up: terminate the instances; nothing of theirs is left');
   for (const id of launched) goldgate('lab', 'terminate', id);

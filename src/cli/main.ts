@@ -9,6 +9,7 @@ import { registerLab } from './commands/lab.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerSpec } from './commands/spec.js';
 import { registerRepo } from './commands/repo.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createTerminal } from './terminal.js';
 import { toolVersion } from './version.js';
@@ -37,7 +38,7 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
@@ -49,6 +50,7 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerRepo(program, terminal, result);
   registerBake(program, terminal, result);
   registerImages(program, terminal, result);
+  registerVerify(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
