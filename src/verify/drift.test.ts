@@ -5,6 +5,7 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   rmSync,
   statSync,
   utimesSync,
@@ -322,6 +323,9 @@ describe.skipIf(!isRoot)(`collectDrift on overlay layers${rootNote}`, () => {
       '/var/lib/dpkg/info/acme-runtime.list': '/.\n/usr\n/usr/lib\n/usr/lib/acme\n/usr/lib/acme/health\n',
       '/var/lib/dpkg/info/coreutils.list': '/.\n/bin\n/bin/ls\n/bin/cat\n/etc\n/etc/coreutils.conf\n',
       '/var/lib/dpkg/info/libfoo:amd64.list': '/.\n/usr/lib/x86_64-linux-gnu/libfoo.so.1\n',
+      // One line, no newline at the end: the path is both the first and the last line.
+      '/var/lib/dpkg/info/libbar.list': '/usr/lib/bar.so',
+      '/usr/lib/bar.so': 'bar',
       '/usr/lib/acme/health': 'v1\n',
       '/usr/bin/ls': 'ls',
       '/usr/bin/cat': 'cat',
@@ -338,6 +342,7 @@ describe.skipIf(!isRoot)(`collectDrift on overlay layers${rootNote}`, () => {
       '/usr/lib/acme/health': 'v2\n',
       '/usr/bin/acme': 'acme',
       '/usr/bin/ls': 'LS',
+      '/usr/lib/bar.so': 'BAR',
       '/etc/coreutils.conf': 'b\n',
       '/etc/unowned.conf': 'c\n',
       '/srv/data': 'not looked up',
@@ -354,6 +359,7 @@ describe.skipIf(!isRoot)(`collectDrift on overlay layers${rootNote}`, () => {
       ['/usr/bin/cat', 'removed', 'coreutils'],
       ['/usr/bin/ls', 'modified', 'coreutils'],
       ['/usr/lib/acme/health', 'modified', 'acme-runtime'],
+      ['/usr/lib/bar.so', 'modified', 'libbar'],
       ['/usr/lib/x86_64-linux-gnu/libfoo.so.1', 'removed', 'libfoo'],
     ]);
     expect(drift.packages.map((p) => `${p.name} ${p.action}`)).toEqual([
@@ -362,12 +368,29 @@ describe.skipIf(!isRoot)(`collectDrift on overlay layers${rootNote}`, () => {
     ]);
   });
 
+  it('attributes a whole removed tree (many paths: one pass over each list)', () => {
+    const docs = Array.from({ length: 40 }, (_, i) => `/usr/share/doc/big/file${i}`);
+    const lower = image({
+      '/var/lib/dpkg/info/big.list': ['/.', '/usr/share/doc/big', ...docs, ''].join('\n'),
+      '/var/lib/dpkg/info/other.list': '/.\n/usr/share/doc/other\n',
+      ...Object.fromEntries(docs.map((d) => [d, d])),
+    });
+    const upper = makeTree({});
+    whiteout(upper, '/usr/share/doc/big');
+    const drift = collectDrift({ lower, upper });
+    expect(drift.files).toHaveLength(41);
+    expect(drift.files.every((f) => f.change === 'removed' && f.package === 'big')).toBe(true);
+  });
+
   it('is deterministic: the same layers give the same document', () => {
     const lower = image({ '/etc/a': '1', '/etc/b': '2', '/usr/lib/c': '3' });
     const upper = makeTree({ '/etc/b': '22', '/etc/z': 'new', '/usr/lib/c': '33', '/usr/lib/a': 'n' });
     whiteout(upper, '/etc/a');
+    const fds = readdirSync('/proc/self/fd').length;
     const first = collectDrift({ lower, upper });
     expect(collectDrift({ lower, upper })).toEqual(first);
+    // Every directory it opened was closed again.
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
     const paths = first.files.map((f) => f.path);
     expect(paths).toEqual([...paths].sort());
   });

@@ -8,6 +8,7 @@ import {
   readdirSync,
   readlinkSync,
   realpathSync,
+  statSync,
   statfsSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -234,9 +235,9 @@ interface DpkgInUpper {
  * image's, sorts the changes into noise (`noise.ts`) and config, binary or data drift, diffs
  * dpkg's status database, and names the package owning each config or binary path.
  *
- * Synchronous on purpose: the work is many small lstat/readdir/read calls, which the
- * synchronous API does several times faster than promises through libuv's thread pool. It
- * blocks the event loop for its duration (milliseconds for a booted instance).
+ * Synchronous on purpose: the work is many small lstat/readdir/open calls, and the
+ * synchronous API spares each a round trip through libuv's thread pool. It blocks the event
+ * loop for its duration: milliseconds for a booted instance (bench/drift.mjs).
  *
  * The upper layer is hostile: nothing in it is followed (lstat only; every path is opened
  * relative to an already open directory with O_NOFOLLOW, so a directory swapped for a
@@ -252,14 +253,17 @@ interface DpkgInUpper {
  */
 export function collectDrift(options: CollectDriftOptions): InstanceDrift {
   const upperRoot = resolve(options.upper);
-  const lowerRoot = realpathSync(resolve(options.lower));
   const maxCompare = options.maxCompareBytes ?? DEFAULT_MAX_COMPARE_BYTES;
-  const upperTop = tryLstat(upperRoot);
-  const lowerTop = tryLstat(lowerRoot);
+  // The roots are the caller's: followed if they are links. Nothing below them is.
+  const upperTop = statSync(upperRoot, { throwIfNoEntry: false });
+  const lowerTop = statSync(resolve(options.lower), { throwIfNoEntry: false });
   if (upperTop === undefined || !upperTop.isDirectory())
     throw new UsageError('VERIFY_NO_UPPER', `${upperRoot} is not a directory: no upper layer to read`);
   if (lowerTop === undefined || !lowerTop.isDirectory())
-    throw new UsageError('VERIFY_NO_LOWER', `${lowerRoot} is not a directory: no image to compare with`);
+    throw new UsageError('VERIFY_NO_LOWER', `${options.lower} is not a directory: no image to compare with`);
+  const lowerRoot = realpathSync(resolve(options.lower));
+  const upperFd = tryOpen(upperRoot, constants.O_RDONLY | constants.O_DIRECTORY);
+  if (upperFd < 0) throw new UsageError('VERIFY_NO_UPPER', `${upperRoot} cannot be opened`);
 
   let mergedRootFd = -1;
   let mergedDev = -1;
@@ -271,13 +275,17 @@ export function collectDrift(options: CollectDriftOptions): InstanceDrift {
     } catch {
       // missing: reported below
     }
-    if (type !== OVERLAYFS_SUPER_MAGIC)
+    if (type !== OVERLAYFS_SUPER_MAGIC) {
+      closeSync(upperFd);
       throw new UsageError('VERIFY_MERGED_NOT_OVERLAY', `${merged} is not a mounted overlay`, {
         hint: "the lab mounts an instance's overlay in its own mount namespace: give /proc/<pid>/root of its running init",
       });
+    }
     mergedRootFd = tryOpen(merged, constants.O_RDONLY | constants.O_DIRECTORY);
-    if (mergedRootFd < 0)
+    if (mergedRootFd < 0) {
+      closeSync(upperFd);
       throw new UsageError('VERIFY_MERGED_UNREADABLE', `${merged} cannot be opened as a directory`);
+    }
     mergedDev = fstatSync(mergedRootFd).dev;
   }
 
@@ -444,32 +452,29 @@ export function collectDrift(options: CollectDriftOptions): InstanceDrift {
     parent: undefined,
     depth: 0,
     lowerIsDir: true,
-    fd: tryOpen(upperRoot, constants.O_RDONLY | constants.O_DIRECTORY),
+    fd: upperFd,
     mergedFd: mergedRootFd,
     maybeOpaque: mergedRootFd >= 0 && fstatSync(mergedRootFd).nlink !== 1,
     pending: 0,
   };
-  if (root.fd < 0) throw new UsageError('VERIFY_NO_UPPER', `${upperRoot} cannot be opened`);
   if (metadataDiffers(upperTop, lowerTop)) changes.push({ rel: '', change: 'metadata' });
-  const stack: Frame[] = [];
+  const stack: Frame[] = [root];
+  let current: Frame | undefined;
   try {
-    const rootChildren = processFrame(root);
-    root.pending = rootChildren.length;
-    stack.push(...rootChildren);
-    finish(root);
-    for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-      if (!openFrame(frame)) {
-        finish(frame);
+    for (current = stack.pop(); current !== undefined; current = stack.pop()) {
+      if (current !== root && !openFrame(current)) {
+        finish(current);
         continue;
       }
-      const children = processFrame(frame);
-      frame.pending = children.length;
-      stack.push(...children);
-      finish(frame);
+      const children = processFrame(current);
+      current.pending = children.length;
+      // One at a time: a directory may hold more entries than a call takes arguments.
+      for (const child of children) stack.push(child);
+      finish(current);
     }
   } finally {
     // Only after an exception: on success every frame closed itself.
-    for (const frame of [root, ...stack]) {
+    for (const frame of current === undefined ? stack : [current, ...stack]) {
       for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) {
         if (f.fd >= 0) closeSync(f.fd);
         if (f.mergedFd >= 0) closeSync(f.mergedFd);
@@ -614,7 +619,7 @@ function actionOf(from: DpkgPackage | undefined, to: DpkgPackage | undefined): P
 interface ListView {
   /** Every list's name, sorted; listed only when a path is not found in the drifted packages' lists. */
   names(): string[];
-  read(name: string): string | undefined;
+  read(name: string): Buffer | undefined;
 }
 
 /**
@@ -632,24 +637,25 @@ function attributePackages(
   upperRoot: string,
   dpkg: DpkgInUpper,
 ): void {
+  // The image's own symlinks resolved inside it, once: then each list is opened directly.
+  const infoDir = image.resolve('/var/lib/dpkg/info');
+  const lowerInfo = infoDir === undefined ? undefined : lowerRoot + infoDir;
   let imageNames: string[] | undefined;
-  const imageCache = new Map<string, string | undefined>();
+  const imageCache = new Map<string, Buffer | undefined>();
   const imageView: ListView = {
     names() {
-      if (imageNames === undefined) {
-        const infoDir = image.resolve('/var/lib/dpkg/info');
-        imageNames =
-          infoDir === undefined
-            ? []
-            : tryReaddir(lowerRoot + infoDir)
-                .filter((n) => n.endsWith('.list'))
-                .sort();
-      }
+      imageNames ??=
+        lowerInfo === undefined
+          ? []
+          : tryReaddir(lowerInfo)
+              .filter((n) => n.endsWith('.list'))
+              .sort();
       return imageNames;
     },
     read(name) {
+      if (lowerInfo === undefined) return undefined;
       if (!imageCache.has(name))
-        imageCache.set(name, image.readText(`/var/lib/dpkg/info/${name}`, { maxBytes: DB_MAX_BYTES }));
+        imageCache.set(name, readRegular(hostPath(lowerInfo, `/${name}`), DB_MAX_BYTES));
       return imageCache.get(name);
     },
   };
@@ -671,7 +677,7 @@ function attributePackages(
             if (inUpper === false || (inUpper === undefined && dpkg.listsReplaceImage)) return undefined;
             if (inUpper === undefined) return imageView.read(name);
             infoFd ??= openDirChain(upperRoot, ['var', 'lib', 'dpkg', 'info']);
-            return infoFd < 0 ? undefined : readRegular(at(infoFd, name), DB_MAX_BYTES)?.toString('utf8');
+            return infoFd < 0 ? undefined : readRegular(at(infoFd, name), DB_MAX_BYTES);
           },
         };
   const aliases = USR_ALIASES.filter((dir) => tryLstat(`${lowerRoot}/${dir}`)?.isSymbolicLink() === true);
@@ -697,12 +703,28 @@ function attributePackages(
   }
 }
 
+/** Whether a dpkg list (one path a line) names a path; `line` is `\npath\n`. */
+function listNames(list: Buffer, line: Buffer): boolean {
+  if (list.indexOf(line) !== -1) return true;
+  // The first line, and a last line without its newline.
+  const n = line.length - 2;
+  if (list.length < n) return false;
+  if (list.compare(line, 1, n + 1, 0, n) === 0 && (list.length === n || list[n] === 0x0a)) return true;
+  return (
+    list.length > n &&
+    list[list.length - n - 1] === 0x0a &&
+    list.compare(line, 1, n + 1, list.length - n) === 0
+  );
+}
+
 function assignOwners(files: FileDrift[], view: ListView, first: string[], aliases: string[]): void {
   if (files.length === 0) return;
-  /** Each name a path may have in a list, with the files waiting for it. */
-  const wanted = new Map<string, FileDrift[]>();
+  /** Each name a path may have in a list (as `\nname\n` bytes), with the files waiting for it. */
+  const wanted = new Map<string, { line: Buffer; files: FileDrift[] }>();
   const want = (name: string, file: FileDrift): void => {
-    wanted.set(name, [...(wanted.get(name) ?? []), file]);
+    const entry = wanted.get(name);
+    if (entry === undefined) wanted.set(name, { line: Buffer.from(`\n${name}\n`), files: [file] });
+    else entry.files.push(file);
   };
   for (const file of files) {
     want(file.path, file);
@@ -713,7 +735,7 @@ function assignOwners(files: FileDrift[], view: ListView, first: string[], alias
   }
   let left = files.length;
   const own = (name: string, pkg: string): void => {
-    for (const file of wanted.get(name) ?? []) {
+    for (const file of wanted.get(name)?.files ?? []) {
       if (file.package !== null) continue;
       file.package = pkg;
       left -= 1;
@@ -721,14 +743,14 @@ function assignOwners(files: FileDrift[], view: ListView, first: string[], alias
     wanted.delete(name);
   };
   const search = (list: string): void => {
-    const text = view.read(list);
-    if (text === undefined) return;
+    const bytes = view.read(list);
+    if (bytes === undefined) return;
     const pkg = list.slice(0, -'.list'.length).split(':')[0] ?? '';
+    // A few paths: a byte search each. Many (a removed tree): one pass over the lines.
     if (wanted.size <= 32) {
-      const padded = `\n${text}${text.endsWith('\n') ? '' : '\n'}`;
-      for (const name of [...wanted.keys()]) if (padded.includes(`\n${name}\n`)) own(name, pkg);
+      for (const [name, { line }] of [...wanted]) if (listNames(bytes, line)) own(name, pkg);
     } else {
-      for (const line of text.split('\n')) if (wanted.has(line)) own(line, pkg);
+      for (const line of bytes.toString('utf8').split('\n')) if (wanted.has(line)) own(line, pkg);
     }
   };
   const searched = new Set<string>();

@@ -96,7 +96,7 @@ export async function serviceRuns(
   id: string,
   home: string,
   timers: ScheduledTimer[],
-  triggered: TimerRun['triggered'] | ((t: ScheduledTimer) => TimerRun['triggered']),
+  triggered: TimerRun['triggered'],
 ): Promise<TimerRun[]> {
   const blocks = await show(
     id,
@@ -118,7 +118,7 @@ export async function serviceRuns(
     return {
       timer: t.timer,
       service: t.service,
-      triggered: typeof triggered === 'function' ? triggered(t) : triggered,
+      triggered,
       startedAt,
       finishedAt: startedAt === null ? null : finishedAt,
       result: startedAt === null ? 'not-run' : running ? 'running' : (b.get('Result') ?? 'unknown'),

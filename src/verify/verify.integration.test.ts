@@ -348,6 +348,30 @@ describe('goldgate verify', { sequential: true }, () => {
   );
 
   itWithBase(
+    '--image-age: an image baked 90 days ago catches up its persistent timer at boot, during the soak',
+    async () => {
+      const report = await verify('motd-timer', { imageAgeMs: 90 * 86_400_000, soakSeconds: 3 });
+      expect(report.options).toMatchObject({ fastForward: false, imageAgeDays: 90, soakSeconds: 3 });
+      expect(report.options.agedStamps).toContain('/var/lib/systemd/timers/stamp-motd-refresh.timer');
+      expect(report.phases.map((p) => p.phase)).toContain('soak');
+      expect(report.phases.map((p) => p.phase)).not.toContain('fast-forward');
+      // Nothing started it but systemd itself: its stamp said it had missed 90 days of runs.
+      const run = report.instances[0]?.timers.find((t) => t.timer === 'motd-refresh.timer');
+      expect(run).toMatchObject({ triggered: 'schedule', result: 'success' });
+      expect(report.reasons).toContainEqual(
+        expect.objectContaining({ kind: 'config', path: '/etc/issue.net' }),
+      );
+      // The stamp the image never had is the instance's, in its upper layer: the image is untouched.
+      const image = images.get('motd-timer') as StoredImage;
+      expect(existsSync(join(image.path, 'rootfs/var/lib/systemd/timers/stamp-motd-refresh.timer'))).toBe(
+        false,
+      );
+      nothingLeft();
+    },
+    600_000,
+  );
+
+  itWithBase(
     'the CLI: a hardened image is immutable, exit 0, the JSON report stored with the image and an HTML report',
     async () => {
       const image = images.get('hardened') as StoredImage;

@@ -218,10 +218,12 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
           running.map(async (r) => {
             r.soak = { from, to };
             const now = await scheduledTimers(r.info.id, labHome);
-            const boot = Date.parse(r.info.startedAt);
-            r.runs = await serviceRuns(r.info.id, labHome, now, (t) =>
-              t.lastAt !== null && Date.parse(t.lastAt) >= boot ? 'schedule' : 'not-run',
-            );
+            // Nothing was started by verify: a service that ran since boot, systemd started on its own.
+            const boot = Date.parse(r.info.startedAt) - 1_000;
+            r.runs = (await serviceRuns(r.info.id, labHome, now, 'not-run')).map((run) => ({
+              ...run,
+              triggered: run.startedAt !== null && Date.parse(run.startedAt) >= boot ? 'schedule' : 'not-run',
+            }));
           }),
         );
       });

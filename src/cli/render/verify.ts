@@ -38,10 +38,14 @@ export function renderVerify(report: VerifyReport, options: { color: boolean }):
   lines.push('', style.bold('Timers', c));
   const runs = report.instances.flatMap((i) => i.timers.map((t) => ({ id: i.id, ...t })));
   if (runs.length === 0) lines.push('  no timer scheduled');
-  for (const t of runs)
-    lines.push(
-      `  ${t.id} ${t.service} (${t.triggered}): ${t.result}${t.startedAt === null ? '' : ` at ${clock(t.startedAt)}`}${t.nextAt === null ? '' : `, next ${t.nextAt.replace('T', ' ').slice(0, 16)}`}`,
-    );
+  for (const t of runs) {
+    const ran =
+      t.triggered === 'not-run'
+        ? 'did not run'
+        : `${t.triggered === 'schedule' ? 'ran on its own' : 'started'}: ${t.result}${t.startedAt === null ? '' : ` at ${clock(t.startedAt)}`}`;
+    const next = t.nextAt === null ? '' : `, next ${t.nextAt.replace('T', ' ').slice(0, 16)}`;
+    lines.push(`  ${t.id} ${t.service} ${ran}${next}`);
+  }
   const { packages, files, noise } = report.drift;
   lines.push(
     '',
