@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench`: builds, installs the peers (lynis, jq), and runs every benchmark in bench/.
+// `npm run bench`: builds, installs the peers (lynis, jq, aide), and runs every benchmark in bench/.
 import { ensureDebianPackages, ensureNodeModules, run } from './setup-lib.mjs';
 
 ensureNodeModules();
-ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2'], 'lynis', 'jq']);
+ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2'], 'lynis', 'jq', 'aide']);
 run(['npm', 'run', '--silent', 'build']);
 run([process.execPath, 'bench/audit.mjs']);
 run([process.execPath, 'bench/dns.mjs', '--size-mb', '1024', '--runs', '5', '--jq-runs', '1']);
 run([process.execPath, 'bench/lab.mjs', '--runs', '20', '--parallel', '50']);
+run([process.execPath, 'bench/drift.mjs', '--skip-build']);
+run([process.execPath, 'bench/verify.mjs', '--runs', '10']);
