@@ -192,7 +192,8 @@ function mergeChanges(events: Array<Extract<DiagEvent, { kind: 'package' }>>): C
   return merged;
 }
 
-const ACTION_VERB: Record<PackageChange['action'], string> = {
+/** Each package action as a past participle, for sentences. */
+export const ACTION_VERB: Record<PackageChange['action'], string> = {
   install: 'installed',
   upgrade: 'upgraded',
   downgrade: 'downgraded',

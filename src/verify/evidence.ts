@@ -1,5 +1,6 @@
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ACTION_VERB } from '../diagnose/correlate.js';
 import type { Cause } from '../diagnose/correlate.js';
 import { compareDebianVersions } from '../debian/version.js';
 import { diagnose } from '../diagnose/report.js';
@@ -70,15 +71,6 @@ export function diagnoseBundle(bundle: string, allow: readonly string[]): Promis
   return diagnose(bundle, { allowDomains: [...allow], tz: 'UTC' });
 }
 
-const VERBS: Record<string, string> = {
-  install: 'installed',
-  upgrade: 'upgraded',
-  downgrade: 'downgraded',
-  reinstall: 'reinstalled',
-  remove: 'removed',
-  purge: 'purged',
-};
-
 const clock = (iso: string): string => iso.slice(11, 19);
 const SLACK_MS = 1_000;
 
@@ -100,7 +92,7 @@ function changeText(cause: Cause, action: string | undefined): string {
   const from = cause.from ?? null;
   const to = cause.to ?? null;
   const verb =
-    VERBS[action ?? ''] ??
+    (ACTION_VERB as Record<string, string | undefined>)[action ?? ''] ??
     (from !== null && to !== null
       ? compareDebianVersions(from, to) > 0
         ? 'downgraded'
