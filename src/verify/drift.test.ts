@@ -102,6 +102,43 @@ describe('the noise list', () => {
     for (const [path, rule] of Object.entries(cases)) expect(matchNoise(path), path).toBe(rule);
   });
 
+  it("takes cloud-init's first-boot provisioning as noise only in images that have cloud-init", () => {
+    const provisioning = [
+      '/etc/passwd',
+      '/etc/shadow-',
+      '/etc/sudoers.d/90-cloud-init-users',
+      '/etc/hosts',
+      '/etc/systemd/network/10-cloud-init-eth0.network',
+    ];
+    for (const path of provisioning) {
+      expect(matchNoise(path, { cloudInit: true }), path).toBe('cloud-init-provisioning');
+      expect(matchNoise(path, { cloudInit: false }), path).toBeUndefined();
+      expect(matchNoise(path), path).toBeUndefined();
+    }
+    // Only the files cloud-init writes: other configuration stays drift.
+    expect(matchNoise('/etc/sudoers.d/99-backdoor', { cloudInit: true })).toBeUndefined();
+    expect(matchNoise('/etc/ssh/sshd_config', { cloudInit: true })).toBeUndefined();
+    expect(matchNoise('/etc/ssh/ssh_host_ed25519_key', { cloudInit: true })).toBe('ssh-host-keys');
+
+    const upper = tempDir('goldgate-upper-');
+    writeTree(upper, {
+      '/etc/passwd': 'root:x:0:0::/root:/bin/sh\ndebian:x:1000:1000::/home/debian:/bin/sh\n',
+    });
+    const without = image({ '/etc/passwd': 'root:x:0:0::/root:/bin/sh\n' });
+    expect(collectDrift({ lower: without, upper }).files.map((f) => [f.path, f.class])).toEqual([
+      ['/etc/passwd', 'config'],
+    ]);
+    const withCloudInit = image({
+      '/etc/passwd': 'root:x:0:0::/root:/bin/sh\n',
+      '/usr/bin/cloud-init': '#!/usr/bin/python3\n',
+    });
+    const drift = collectDrift({ lower: withCloudInit, upper });
+    expect(drift.files).toEqual([]);
+    expect(drift.noise).toEqual([
+      { path: '/etc/passwd', change: 'modified', rule: 'cloud-init-provisioning' },
+    ]);
+  });
+
   it('gives every rule an id, a reason, and patterns that start at the root', () => {
     const ids = NOISE_RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -498,14 +498,15 @@ export function collectDrift(options: CollectDriftOptions): InstanceDrift {
     change: 'metadata',
     rule: COPY_UP_UNCHANGED,
   }));
+  const image = openDirRootFs(lowerRoot);
+  const context = { cloudInit: image.exists('/usr/bin/cloud-init') };
   for (const { rel, change } of changes) {
     const path = displayPath(rel);
-    const rule = matchNoise(path);
+    const rule = matchNoise(path, context);
     if (rule !== undefined) noise.push({ path, change, rule });
     else files.push({ path, class: fileClass(path), change, package: null });
   }
 
-  const image = openDirRootFs(lowerRoot);
   const packages = dpkg.status === undefined ? [] : diffPackages(image, dpkg.status);
   const owned = files.filter((f) => f.class !== 'data');
   if (owned.length > 0) attributePackages(owned, packages, image, lowerRoot, upperRoot, dpkg);

@@ -32,6 +32,13 @@ export interface NoiseRule {
   paths: string[];
   /** Why the change is expected at runtime. */
   why: string;
+  /** Applies only to images that have this (cloud-init: `/usr/bin/cloud-init` in the image). */
+  onlyWith?: 'cloud-init';
+}
+
+/** What the image has, for the rules that apply only to some images. */
+export interface NoiseContext {
+  cloudInit: boolean;
 }
 
 /** A copied-up file whose content, type, mode and owner equal the image's: matched by comparing, not by path. */
@@ -52,6 +59,33 @@ export const NOISE_RULES: readonly NoiseRule[] = [
     id: 'hostname-resolver',
     paths: ['/etc/hostname', '/etc/resolv.conf'],
     why: "the instance's name and resolver come from its cloud (cloud-init set_hostname, DHCP); the lab binds its own over them and creates an empty resolv.conf where the image has none",
+  },
+  {
+    id: 'cloud-init-provisioning',
+    onlyWith: 'cloud-init',
+    paths: [
+      '/etc/passwd',
+      '/etc/passwd-',
+      '/etc/group',
+      '/etc/group-',
+      '/etc/shadow',
+      '/etc/shadow-',
+      '/etc/gshadow',
+      '/etc/gshadow-',
+      '/etc/subuid',
+      '/etc/subuid-',
+      '/etc/subgid',
+      '/etc/subgid-',
+      '/etc/sudoers',
+      '/etc/sudoers.d',
+      '/etc/sudoers.d/90-cloud-init-users',
+      '/etc/ssh',
+      '/etc/hosts',
+      '/etc/systemd/network/10-cloud-init-*.network',
+      '/etc/network/interfaces.d/50-cloud-init*',
+      '/etc/netplan/50-cloud-init.yaml',
+    ],
+    why: "in an image with cloud-init, the files its first boot writes for this instance: the default user and the user-data's users (users-groups, set-passwords: the account databases and their backups, the sudoers entry), the hosts file (update-etc-hosts), the network configuration it renders for the instance's interfaces",
   },
   {
     id: 'update-done-stamps',
@@ -168,15 +202,22 @@ export function compileNoisePattern(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 's');
 }
 
-const COMPILED: ReadonlyArray<{ id: string; test: RegExp }> = NOISE_RULES.filter(
+const COMPILED: ReadonlyArray<{ id: string; test: RegExp; onlyWith?: 'cloud-init' }> = NOISE_RULES.filter(
   (rule) => rule.paths.length > 0,
 ).map((rule) => ({
   id: rule.id,
   test: new RegExp(rule.paths.map((p) => `(?:${compileNoisePattern(p).source})`).join('|'), 's'),
+  ...(rule.onlyWith === undefined ? {} : { onlyWith: rule.onlyWith }),
 }));
 
-/** The id of the first noise rule whose patterns match `path` (absolute, in the instance), if any. */
-export function matchNoise(path: string): string | undefined {
-  for (const rule of COMPILED) if (rule.test.test(path)) return rule.id;
+/**
+ * The id of the first noise rule whose patterns match `path` (absolute, in the instance), if
+ * any; a rule for images with cloud-init applies only when `context.cloudInit`.
+ */
+export function matchNoise(path: string, context: NoiseContext = { cloudInit: false }): string | undefined {
+  for (const rule of COMPILED) {
+    if (rule.onlyWith === 'cloud-init' && !context.cloudInit) continue;
+    if (rule.test.test(path)) return rule.id;
+  }
   return undefined;
 }

@@ -306,6 +306,28 @@ describe('goldgate verify', { sequential: true }, () => {
   );
 
   itWithBase(
+    'the same cloud-init image with user-data that only provisions (the default user, runcmd) is immutable',
+    async () => {
+      const userData = join(home, 'provision.yaml');
+      writeFileSync(userData, '#cloud-config\nlocale: "false"\nruncmd:\n  - [touch, /root/provisioned]\n');
+      const report = await verify('cloud-upgrade', {
+        userData: { path: userData, data: readFileSync(userData) },
+      });
+      expect(report.reasons).toEqual([]);
+      expect(report.instances[0]?.cloudInit?.status).toBe('done');
+      // cloud-init's first boot is shown, not failed: the default user, its own state, what runcmd made.
+      const noise = new Set(report.drift.noise.map((n) => n.rule));
+      expect(noise).toContain('cloud-init-provisioning');
+      expect(noise).toContain('cloud-init-state');
+      expect(report.drift.files).toContainEqual(
+        expect.objectContaining({ path: '/root/provisioned', class: 'data', change: 'added' }),
+      );
+      nothingLeft();
+    },
+    600_000,
+  );
+
+  itWithBase(
     'an enabled unit that looks up an outside host at boot makes it mutable: the name, refused',
     async () => {
       const report = await verify('phone-home');
