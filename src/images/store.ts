@@ -26,6 +26,21 @@ export interface ImageRecord {
   base: string;
   autoUpdates: 'disabled' | 'enabled';
   audit: ImageAudit;
+  /** The image this one was derived from (a spec's `base: { from }`): its id, or the path it was read from. */
+  parent?: string;
+  /** For an imported image (`goldgate image import`): what it was read from. */
+  source?: ImageSource;
+}
+
+/** Where an imported image came from. */
+export interface ImageSource {
+  kind: 'directory' | 'tar' | 'raw' | 'qcow2';
+  /** The path as given (absolute). */
+  path: string;
+  /** For a disk: the partition the root filesystem was found on (1-based, as the partition table numbers it), or null for a disk that is one filesystem. */
+  partition?: number | null;
+  /** For a disk: the filesystem type of the root (ext4, xfs, …). */
+  filesystem?: string;
 }
 
 /** A registered image and where it lives. */

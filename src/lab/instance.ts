@@ -17,6 +17,7 @@ import { silent } from '../core/events.js';
 import { findExecutable } from '../core/which.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { LabError } from './errors.js';
+import { initProblem } from './init-check.js';
 import { ensureInotifyRoom, INOTIFY_PER_INSTANCE } from './limits.js';
 import { GATEWAY } from './net/names.js';
 import {
@@ -123,11 +124,11 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   const home = resolve(options.home);
   checkLayerPath('the root filesystem', rootfs);
   checkLayerPath('the lab home', home);
-  if (!existsSync(join(rootfs, 'lib/systemd/systemd')))
-    throw new UsageError(
-      'LAB_NO_SYSTEMD',
-      `${rootfs} has no /lib/systemd/systemd: it cannot boot in the lab`,
-    );
+  const initIssue = initProblem(rootfs);
+  if (initIssue !== undefined)
+    throw new UsageError('LAB_NO_SYSTEMD', `${rootfs} cannot boot in the lab: ${initIssue}`, {
+      hint: 'goldgate audit still reads this image; the lab and verify need an image that boots systemd',
+    });
   const cloudInit = existsSync(join(rootfs, 'usr/bin/cloud-init'));
   if (options.userData !== undefined && !cloudInit)
     throw new UsageError('LAB_NO_CLOUD_INIT', `${rootfs} has no cloud-init: user-data would be ignored`, {

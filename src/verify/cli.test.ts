@@ -42,7 +42,7 @@ describe('goldgate verify on the command line', () => {
 
     const noSystemd = await runCli('verify', makeTree({ '/etc/os-release': 'ID=debian\n' }));
     expect(noSystemd.code).toBe(2);
-    expect(noSystemd.stderr).toContain('has no /lib/systemd/systemd');
+    expect(noSystemd.stderr).toContain('cannot be verified: it has no systemd');
 
     const rootfs = makeTree({ '/lib/systemd/systemd': '' });
     const noChecks = await runCli('verify', rootfs);

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { findImage } from '../images/store.js';
+import { initProblem } from '../lab/init-check.js';
 import type { ImageRecord } from '../images/store.js';
 import { loadSpec } from '../spec/load.js';
 import type { ImageSpec } from '../spec/schema.js';
@@ -52,14 +53,11 @@ export async function resolveTarget(image: string, home: string): Promise<Verify
       hint: 'give the id of a baked image (goldgate images) or a root filesystem directory',
     });
   }
-  if (!existsSync(join(rootfs, 'lib/systemd/systemd')))
-    throw new UsageError(
-      'VERIFY_NO_SYSTEMD',
-      `${rootfs} has no /lib/systemd/systemd: verify boots the image with systemd`,
-      {
-        hint: 'goldgate audit still reads an image that cannot boot here',
-      },
-    );
+  const initIssue = initProblem(rootfs);
+  if (initIssue !== undefined)
+    throw new UsageError('VERIFY_NO_SYSTEMD', `${rootfs} cannot be verified: ${initIssue}`, {
+      hint: 'goldgate audit still reads an image that cannot boot here',
+    });
   let spec: ImageSpec | undefined;
   let noSpec: string | undefined;
   if (record === undefined) noSpec = `${image} was not baked by goldgate (no image.json beside it)`;
