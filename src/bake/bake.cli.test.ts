@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, useTempHome } from '../test-support/cli.js';
@@ -13,6 +13,41 @@ describe('goldgate bake and images', () => {
       stderr: '',
     });
     expect(JSON.parse((await runCli('images', '--json')).stdout)).toEqual({ images: [] });
+  });
+
+  it('shows lineage: the parent of a derived image, the source of an imported one', async () => {
+    const audit = { before: { total: 0 }, after: { total: 0 }, applied: 0, notApplied: 0 };
+    const record = (id: string, createdAt: string, extra: Record<string, unknown>) => {
+      mkdirSync(join(homeOf(), 'images', id, 'rootfs'), { recursive: true });
+      const image = { id, name: 'acme', digest: `sha256:${'a'.repeat(64)}`, createdAt, audit, ...extra };
+      writeFileSync(join(homeOf(), 'images', id, 'image.json'), JSON.stringify(image));
+    };
+    const source = { kind: 'tar', path: '/srv/exports/acme.tar' };
+    record('img-000000000001', '2026-01-01T00:00:00.000Z', {
+      spec: '',
+      base: 'import',
+      autoUpdates: 'enabled',
+      source,
+    });
+    record('img-000000000002', '2026-01-02T00:00:00.000Z', {
+      spec: '/srv/specs/lab.yaml',
+      base: 'from:img-000000000001',
+      autoUpdates: 'disabled',
+      parent: 'img-000000000001',
+    });
+    const { stdout } = await runCli('images');
+    const [derived, imported] = stdout.trimEnd().split('\n');
+    expect(derived).toMatch(/^img-000000000002 .* {2}autoUpdates disabled {2}parent img-000000000001$/);
+    expect(imported).toMatch(
+      /^img-000000000001 .* {2}autoUpdates enabled {2}source tar \/srv\/exports\/acme.tar$/,
+    );
+    const json = JSON.parse((await runCli('images', '--json')).stdout) as {
+      images: Record<string, unknown>[];
+    };
+    expect(json.images[0]).toMatchObject({ id: 'img-000000000002', parent: 'img-000000000001' });
+    expect(json.images[0]).not.toHaveProperty('source');
+    expect(json.images[1]).toMatchObject({ id: 'img-000000000001', source });
+    expect(json.images[1]).not.toHaveProperty('parent');
   });
 
   it('refuses an invalid spec with exit 2 before building anything', async () => {

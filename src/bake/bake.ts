@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyRemediations, remediationSteps } from '../audit/remediate.js';
 import { auditSource } from '../audit/report.js';
 import type { AuditReport } from '../audit/report.js';
 import { canonicalJson, sha256 } from '../core/digest.js';
-import { EnvironmentError } from '../core/errors.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
@@ -15,6 +15,7 @@ import { buildManifest } from '../manifest/manifest.js';
 import { repoPath, showRepo } from '../repo/repo.js';
 import { openRootFs } from '../rootfs/index.js';
 import { loadSpec } from '../spec/load.js';
+import { isDerived, parentIdentity } from '../spec/schema.js';
 import type { ImageSpec } from '../spec/schema.js';
 import {
   blockServiceStarts,
@@ -66,36 +67,59 @@ export const BAKE_STEPS = [
 ] as const;
 
 /**
- * Bakes an image from a spec: a cached mmdebstrap base, customised in a staging copy (debs,
- * lab repositories and their packages, files, services, the audit's remediations when
- * `autoUpdates: disabled`), stored content-addressed under `<home>/images/<id>` with its
- * manifest and audit. Atomic: the image is registered by the last rename of `image.json`;
- * a failed bake removes its staging directory, a killed one is removed by the next bake.
+ * Bakes an image from a spec: a cached mmdebstrap base (or, for `base: { from }`, the parent
+ * image's root filesystem), customised in a staging copy (debs, lab repositories and their
+ * packages, files, services, the audit's remediations when `autoUpdates: disabled`), stored
+ * content-addressed under `<home>/images/<id>` with its manifest and audit. Atomic: the image
+ * is registered by the last rename of `image.json`; a failed bake removes its staging
+ * directory, a killed one is removed by the next bake.
  */
 export async function bake(specPath: string, options: BakeOptions = {}): Promise<BakeResult> {
-  const { spec } = await loadSpec(specPath);
+  const home = options.home ?? goldgateHome();
+  const { spec } = await loadSpec(specPath, { home });
   if (process.getuid?.() !== 0)
     throw new EnvironmentError('BAKE_NEEDS_ROOT', 'bake must run as root', {
       hint: 'mmdebstrap, chroot and dpkg need root: run goldgate bake with sudo',
     });
-  const home = options.home ?? goldgateHome();
   const sink = options.sink ?? silent;
   const now = options.now ?? (() => new Date());
   const step = stepper(sink);
 
+  const { offer, suites } = await labOffer(spec, home);
+  const packages = splitPackages(spec, offer);
+  const parent = isDerived(spec.base) ? parentIdentity(spec.base.from) : undefined;
+  if (parent !== undefined && packages.base.length > 0)
+    throw new UsageError(
+      'BAKE_DERIVED_PACKAGES',
+      `packages: ${packages.base.join(', ')} ${packages.base.length === 1 ? 'is' : 'are'} offered by no lab repository of the spec, and a derived image (from ${parent}) has no Debian suite to bootstrap ${packages.base.length === 1 ? 'it' : 'them'} from`,
+      {
+        hint: 'a derived image installs packages only from lab repositories or debs; put them in the parent image',
+      },
+    );
+
   for (const removed of cleanupStore(home))
     sink.emit({ type: 'warning', message: `removed what an interrupted bake left behind`, path: removed });
 
-  const { offer, suites } = await labOffer(spec, home);
-  const packages = splitPackages(spec, offer);
-  const request: BootstrapRequest = {
-    suite: spec.base.suite,
-    variant: spec.base.variant,
-    include: packages.base,
-    ...(spec.base.mirror === undefined ? {} : { mirror: spec.base.mirror }),
-  };
-
   const base = await step('base', async () => {
+    if (isDerived(spec.base)) {
+      const { from } = spec.base;
+      const identity = parentIdentity(from);
+      // The spec was checked when loaded; the parent may have gone since.
+      if (!existsSync(from.path))
+        throw new UsageError('BAKE_PARENT_MISSING', `base.from: ${from.path} no longer exists`, {
+          hint: 'bake the parent image again, or point from at an existing root filesystem',
+        });
+      return {
+        value: { rootfs: from.path, key: `from:${identity}`, label: identity },
+        message: `from ${identity}`,
+      };
+    }
+    const request: BootstrapRequest = {
+      suite: spec.base.suite,
+      variant: spec.base.variant,
+      include: packages.base,
+      ...(spec.base.mirror === undefined ? {} : { mirror: spec.base.mirror }),
+    };
     const policy = options.basePolicy ?? 'daily';
     const refreshBefore = policy === 'any' ? undefined : policy === 'refresh' ? now() : startOfUtcDay(now());
     const found = await cachedBase(request, options.cacheDir ?? join(home, 'cache'), {
@@ -104,7 +128,10 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
       ...(refreshBefore === undefined ? {} : { refreshBefore }),
     });
     const key = `${found.key}@${found.builtAt.toISOString().slice(0, 10)}`;
-    return { value: { ...found, key }, message: `${found.built ? 'bootstrapped' : 'cached'} base ${key}` };
+    return {
+      value: { rootfs: found.rootfs, key, label: `base ${key}` },
+      message: `${found.built ? 'bootstrapped' : 'cached'} base ${key}`,
+    };
   });
 
   const staging = createStaging(home);
@@ -112,7 +139,7 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
     const root = join(staging, 'rootfs');
     await step('copy', async () => {
       await copyTree(base.rootfs, root);
-      return { value: undefined, message: `copy of base ${base.key}` };
+      return { value: undefined, message: `copy of ${base.label}` };
     });
     const unblock = blockServiceStarts(root);
     try {
@@ -143,7 +170,10 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
         if (aptOptions !== undefined) await installLabPackages(root, aptOptions, packages.lab);
         return {
           value: undefined,
-          message: `${packages.base.length} from the base suite (in the base), ${packages.lab.length} from lab repositories`,
+          message:
+            parent === undefined
+              ? `${packages.base.length} from the base suite (in the base), ${packages.lab.length} from lab repositories`
+              : `${packages.lab.length} from lab repositories`,
         };
       });
     } finally {
@@ -206,6 +236,7 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
           base: base.key,
           autoUpdates: spec.autoUpdates,
           audit,
+          ...(parent === undefined ? {} : { parent }),
         },
         home,
       );
@@ -217,7 +248,11 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
   }
 }
 
-/** `img-` and 12 hex digits of sha256 over the manifest digest, the spec's name and the digest of the files it declares. */
+/**
+ * `img-` and 12 hex digits of sha256 over the manifest digest, the spec's name, the digest of
+ * the files it declares and, for a derived image, its parent (so that derivations from
+ * different parents never share an id).
+ */
 export function imageId(manifestDigest: string, spec: ImageSpec): string {
   const files = spec.files.map((file) => ({
     path: file.path,
@@ -233,7 +268,10 @@ export function imageId(manifestDigest: string, spec: ImageSpec): string {
       userData: userDataText(spec) === undefined ? null : sha256(userDataText(spec) ?? ''),
     }),
   );
-  const digest = createHash('sha256').update(`${manifestDigest}\n${spec.name}\n${declared}\n`).digest('hex');
+  const parent = isDerived(spec.base) ? `from:${parentIdentity(spec.base.from)}\n` : '';
+  const digest = createHash('sha256')
+    .update(`${manifestDigest}\n${spec.name}\n${declared}\n${parent}`)
+    .digest('hex');
   return `img-${digest.slice(0, 12)}`;
 }
 

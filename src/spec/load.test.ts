@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +143,126 @@ describe('local paths', () => {
     expect((error as SpecError).problems.map(formatProblem)).toEqual([
       `${file}:5:5 debs[0]: ./missing.deb does not exist (looked for ${join(dir, 'missing.deb')})`,
     ]);
+  });
+});
+
+describe('base.from', () => {
+  const SUITE_OR_FROM = 'give suite (a Debian suite) or from (an image id or a root filesystem directory)';
+
+  /** A home holding one stored image (its record and a root filesystem with etc/), and a spec directory. */
+  function store(): { home: string; id: string; dir: string } {
+    const home = mkdtempSync(join(tmpdir(), 'goldgate-home-'));
+    const id = 'img-0123456789ab';
+    mkdirSync(join(home, 'images', id, 'rootfs', 'etc'), { recursive: true });
+    writeFileSync(join(home, 'images', id, 'image.json'), JSON.stringify({ id, name: 'theirs' }));
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    mkdirSync(join(dir, 'rootfs', 'etc'), { recursive: true });
+    return { home, id, dir };
+  }
+
+  it('resolves a stored image id to its root filesystem', async () => {
+    const { home, id, dir } = store();
+    const result = await parseSpec(lines('name: acme-lab', 'base:', `  from: ${id}`), join(dir, 'a.yaml'), {
+      home,
+    });
+    expect(result.problems).toBeUndefined();
+    expect(result.spec?.base).toEqual({
+      from: { declared: id, path: join(home, 'images', id, 'rootfs'), image: id },
+    });
+  });
+
+  it('resolves a directory against the spec directory, and knows a stored image by its rootfs', async () => {
+    const { home, id, dir } = store();
+    const local = await parseSpec(lines('name: acme-lab', 'base: { from: ./rootfs }'), join(dir, 'a.yaml'), {
+      home,
+    });
+    expect(local.spec?.base).toEqual({ from: { declared: './rootfs', path: join(dir, 'rootfs') } });
+    symlinkSync(join(home, 'images', id), join(dir, 'theirs'));
+    for (const declared of ['./theirs/rootfs', './theirs']) {
+      const stored = await parseSpec(
+        lines('name: acme-lab', `base: { from: ${declared} }`),
+        join(dir, 'a.yaml'),
+        { home },
+      );
+      expect(stored.spec?.base).toEqual({
+        from: { declared, path: join(home, 'images', id, 'rootfs'), image: id },
+      });
+    }
+  });
+
+  it('refuses suite and from together, and neither', async () => {
+    expect(
+      await problems(lines('name: acme-web', 'base:', '  suite: bookworm', '  from: img-0123456789ab')),
+    ).toEqual([`acme.yaml:4:3 base.from: ${SUITE_OR_FROM}, not both`]);
+    expect(await problems(lines('name: acme-web', 'base: {}'))).toEqual([
+      `acme.yaml:2:1 base: ${SUITE_OR_FROM}`,
+    ]);
+    expect(await problems(lines('name: acme-web'))).toEqual(['acme.yaml:1:1 base: is required']);
+  });
+
+  it('takes from alone', async () => {
+    expect(
+      await problems(
+        lines(
+          'name: acme-web',
+          'base:',
+          '  from: ./rootfs',
+          '  variant: minbase',
+          '  mirror: http://m/debian',
+        ),
+      ),
+    ).toEqual([
+      'acme.yaml:4:3 base.variant: applies to a suite base only (from copies a root filesystem as it is)',
+      'acme.yaml:5:3 base.mirror: applies to a suite base only (from copies a root filesystem as it is)',
+    ]);
+    expect(await problems(lines('name: acme-web', 'base:', '  form: ./rootfs'))).toEqual([
+      `acme.yaml:2:1 base: ${SUITE_OR_FROM}`,
+      'acme.yaml:3:3 base.form: unknown key (did you mean from?)',
+    ]);
+  });
+
+  it('refuses an empty from', async () => {
+    expect(await problems(lines('name: acme-web', 'base:', "  from: ''"))).toEqual([
+      'acme.yaml:3:3 base.from: must be a non-empty image id or root filesystem directory',
+    ]);
+  });
+
+  it('refuses a missing path, a file, a directory that is not a root filesystem, an unknown image', async () => {
+    const { home, dir } = store();
+    writeFileSync(join(dir, 'file'), '');
+    mkdirSync(join(dir, 'empty'));
+    const check = async (from: string) => {
+      const result = await parseSpec(
+        lines('name: acme-lab', 'base:', `  from: ${from}`),
+        join(dir, 'a.yaml'),
+        {
+          home,
+        },
+      );
+      return result.problems?.map(formatProblem);
+    };
+    const at = `${join(dir, 'a.yaml')}:3:3 base.from`;
+    expect(await check('./missing')).toEqual([
+      `${at}: ./missing does not exist (looked for ${join(dir, 'missing')})`,
+    ]);
+    expect(await check('./file')).toEqual([
+      `${at}: ./file is not a directory (give an image id or a root filesystem directory)`,
+    ]);
+    expect(await check('./empty')).toEqual([
+      `${at}: ./empty is not a root filesystem (it has no etc/ directory)`,
+    ]);
+    expect(await check('img-ffffffffffff')).toEqual([
+      `${at}: no stored image img-ffffffffffff (goldgate images lists them)`,
+    ]);
+  });
+
+  it('goldgate spec validate names the parent', async () => {
+    const { dir } = store();
+    const file = join(dir, 'a.yaml');
+    writeFileSync(file, lines('name: acme-lab', 'base: { from: ./rootfs }'));
+    const terminal = recordingTerminal();
+    expect(await main(['node', 'goldgate', 'spec', 'validate', file], terminal)).toBe(0);
+    expect(terminal.stdout).toBe(`ok: acme-lab (from ${join(dir, 'rootfs')})\n`);
   });
 });
 
@@ -312,7 +432,7 @@ describe('problems', () => {
     expect(error.message).toBe(
       [
         `${file} is not a valid image spec (2 problems):`,
-        `${file}:2:1 base.suite: is required`,
+        `${file}:2:1 base: give suite (a Debian suite) or from (an image id or a root filesystem directory)`,
         `${file}:3:1 pakages: unknown key (did you mean packages?)`,
       ].join('\n  '),
     );
@@ -356,7 +476,7 @@ describe('goldgate spec validate', () => {
     expect(stderr).toBe(
       lines(
         `goldgate: ${file} is not a valid image spec (2 problems)`,
-        `${file}:2:1 base.suite: is required`,
+        `${file}:2:1 base: give suite (a Debian suite) or from (an image id or a root filesystem directory)`,
         `${file}:3:1 pakages: unknown key (did you mean packages?)`,
         '  hint: every field is described in docs/spec.md',
       ),
@@ -366,7 +486,13 @@ describe('goldgate spec validate', () => {
     expect(JSON.parse(json.stdout)).toEqual({
       file,
       problems: [
-        { file, line: 2, col: 1, path: 'base.suite', message: 'is required' },
+        {
+          file,
+          line: 2,
+          col: 1,
+          path: 'base',
+          message: 'give suite (a Debian suite) or from (an image id or a root filesystem directory)',
+        },
         { file, line: 3, col: 1, path: 'pakages', message: 'unknown key (did you mean packages?)' },
       ],
     });

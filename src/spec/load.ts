@@ -1,11 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
+import { findImage, imagesDir } from '../images/store.js';
 import { ImageSpecSchema } from './schema.js';
-import type { ImageSpec, ImageSpecDocument, LocalPath } from './schema.js';
+import type { ImageSpec, ImageSpecDocument, LocalPath, ParentImage } from './schema.js';
 
 /** One thing wrong with a spec, at the line and column (1-based) of the field it is about. */
 export interface SpecProblem {
@@ -20,6 +21,13 @@ export interface SpecProblem {
 export type SpecResult = { spec: ImageSpec; problems?: never } | { spec?: never; problems: SpecProblem[] };
 
 export const SPEC_DOCS_HINT = 'every field is described in docs/spec.md';
+
+export interface LoadOptions {
+  /** goldgate's data directory, where `base.from` image ids are looked up; default goldgateHome(). */
+  home?: string;
+}
+
+const IMAGE_ID = /^img-[0-9a-f]{12}$/;
 
 /** A spec that does not validate: the message lists every problem, `problems` holds them. */
 export class SpecError extends UsageError {
@@ -46,9 +54,13 @@ export function formatProblem(problem: SpecProblem): string {
 
 /**
  * Reads and validates an image spec. Relative local paths are resolved against the spec's
- * directory and must exist. Throws a `SpecError` (code `SPEC_INVALID`) listing every problem.
+ * directory and must exist; `base.from` must name a stored image or a root filesystem
+ * directory. Throws a `SpecError` (code `SPEC_INVALID`) listing every problem.
  */
-export async function loadSpec(path: string): Promise<{ spec: ImageSpec; problems?: never }> {
+export async function loadSpec(
+  path: string,
+  options: LoadOptions = {},
+): Promise<{ spec: ImageSpec; problems?: never }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -59,7 +71,7 @@ export async function loadSpec(path: string): Promise<{ spec: ImageSpec; problem
       cause: error,
     });
   }
-  const result = await parseSpec(text, path);
+  const result = await parseSpec(text, path, options);
   if (result.problems !== undefined) throw new SpecError(path, result.problems);
   return { spec: result.spec };
 }
@@ -68,7 +80,7 @@ export async function loadSpec(path: string): Promise<{ spec: ImageSpec; problem
  * Validates spec text as if read from `file` (named in problems; relative paths in the spec
  * resolve against its directory). Problems are a value here; `loadSpec` throws them.
  */
-export async function parseSpec(text: string, file: string): Promise<SpecResult> {
+export async function parseSpec(text: string, file: string, options: LoadOptions = {}): Promise<SpecResult> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number, path: string, message: string): SpecProblem => {
@@ -110,14 +122,50 @@ export async function parseSpec(text: string, file: string): Promise<SpecResult>
     }
     return { path: absolute, declared };
   };
-  const spec = await resolvePaths(parsed.data, local);
+  const parent = async (declared: string): Promise<ParentImage> => {
+    const problem = (message: string) =>
+      problems.push(at(locate(doc, ['base', 'from']).offset, 'base.from', message));
+    if (IMAGE_ID.test(declared)) {
+      const image = findImage(declared, options.home);
+      if (image === undefined) problem(`no stored image ${declared} (goldgate images lists them)`);
+      return { declared, path: join(image?.path ?? '', 'rootfs'), image: declared };
+    }
+    const absolute = resolve(base, declared);
+    const found = await stat(absolute).catch(() => undefined);
+    if (found === undefined) problem(`${declared} does not exist (looked for ${absolute})`);
+    else if (!found.isDirectory())
+      problem(`${declared} is not a directory (give an image id or a root filesystem directory)`);
+    else {
+      const stored = await storedImage(absolute, options.home);
+      if (stored !== undefined) return { declared, ...stored };
+      if ((await stat(join(absolute, 'etc')).catch(() => undefined))?.isDirectory() !== true)
+        problem(`${declared} is not a root filesystem (it has no etc/ directory)`);
+    }
+    return { declared, path: absolute };
+  };
+  const spec = await resolvePaths(parsed.data, local, parent);
   if (problems.length > 0) return { problems: sortProblems(problems) };
   return { spec };
+}
+
+/** The stored image whose `rootfs/` (or image directory) `absolute` is, if it is one. */
+async function storedImage(
+  absolute: string,
+  home?: string,
+): Promise<{ path: string; image: string } | undefined> {
+  const real = await realpath(absolute);
+  const store = await realpath(imagesDir(home)).catch(() => undefined);
+  if (store === undefined) return undefined;
+  const dir = basename(real) === 'rootfs' ? dirname(real) : real;
+  if (dirname(dir) !== store) return undefined;
+  const image = findImage(basename(dir), home);
+  return image === undefined ? undefined : { path: join(image.path, 'rootfs'), image: image.id };
 }
 
 async function resolvePaths(
   doc: ImageSpecDocument,
   local: (declared: string, path: (string | number)[]) => Promise<LocalPath>,
+  parent: (declared: string) => Promise<ParentImage>,
 ): Promise<ImageSpec> {
   const debs = await Promise.all(doc.debs.map((deb, i) => local(deb, ['debs', i])));
   const files = await Promise.all(
@@ -130,10 +178,10 @@ async function resolvePaths(
   if (typeof doc.userData === 'object')
     userData = { file: await local(doc.userData.file, ['userData', 'file']) };
   else userData = doc.userData;
-  const spec: ImageSpec = { ...doc, debs, files, userData };
+  const base: ImageSpec['base'] = 'from' in doc.base ? { from: await parent(doc.base.from) } : doc.base;
+  const spec: ImageSpec = { ...doc, base, debs, files, userData };
   if (spec.userData === undefined) delete spec.userData;
   if (spec.dnsAllow === undefined) delete spec.dnsAllow;
-  if (spec.base.mirror === undefined) delete spec.base.mirror;
   for (const f of spec.files) {
     if (f.source === undefined) delete f.source;
     if (f.content === undefined) delete f.content;

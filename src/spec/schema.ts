@@ -86,11 +86,48 @@ const mode = z
     return n.toString(8).padStart(4, '0');
   });
 
+const SUITE_OR_FROM = 'give suite (a Debian suite) or from (an image id or a root filesystem directory)';
+
+/** `{ suite, variant, mirror }` (bootstrapped by mmdebstrap) or `{ from }` (a copy of an image or root filesystem). */
 const Base = strict({
-  suite: matching(SUITE, 'must be a Debian suite name such as bookworm'),
-  variant: z.enum(VARIANTS).default('minbase'),
+  suite: matching(SUITE, 'must be a Debian suite name such as bookworm').optional(),
+  variant: z.enum(VARIANTS).optional(),
   mirror: matching(URL_SCHEMES, 'must be an http://, https:// or file:// URL').optional(),
-});
+  from: text('image id or root filesystem directory')
+    .refine((p) => !p.includes('\0'), { error: 'must not contain a NUL character' })
+    .optional(),
+})
+  .superRefine(
+    (base, ctx) => {
+      if (typeof base !== 'object' || base === null) return;
+      if (base.from !== undefined) {
+        if (base.suite !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['from'], message: `${SUITE_OR_FROM}, not both` });
+        for (const key of ['variant', 'mirror'] as const)
+          if (base[key] !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'applies to a suite base only (from copies a root filesystem as it is)',
+            });
+      } else if (base.suite === undefined) {
+        // With variant or mirror written, the suite is what is missing.
+        if (base.variant !== undefined || base.mirror !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['suite'], message: 'is required' });
+        else ctx.addIssue({ code: 'custom', message: SUITE_OR_FROM });
+      }
+    },
+    { when: () => true },
+  )
+  .transform((base): SuiteBase | { from: string } =>
+    base.from !== undefined
+      ? { from: base.from }
+      : {
+          suite: base.suite ?? '',
+          variant: base.variant ?? 'minbase',
+          ...(base.mirror === undefined ? {} : { mirror: base.mirror }),
+        },
+  );
 
 const FileEntry = strict({
   path: imagePath,
@@ -348,10 +385,33 @@ export interface FileSpec {
   owner: string;
 }
 
+/** A base bootstrapped by mmdebstrap. */
+export interface SuiteBase {
+  suite: string;
+  /** Default `minbase`. */
+  variant: Variant;
+  mirror?: string | undefined;
+}
+
+/** The root filesystem a derived image starts from (`base: { from }`), resolved by `loadSpec`. */
+export interface ParentImage {
+  /** As written in the spec: an image id or a path. */
+  declared: string;
+  /** The root filesystem directory to copy (absolute). */
+  path: string;
+  /** The stored image's id, when `from` names one (by its id or its root filesystem). */
+  image?: string;
+}
+
+/** A base copied from an image or a root filesystem instead of bootstrapped. */
+export interface DerivedBase {
+  from: ParentImage;
+}
+
 /** A validated image spec with every default applied and every local path resolved. */
 export interface ImageSpec {
   name: string;
-  base: { suite: string; variant: Variant; mirror?: string | undefined };
+  base: SuiteBase | DerivedBase;
   packages: string[];
   debs: LocalPath[];
   files: FileSpec[];
@@ -361,6 +421,16 @@ export interface ImageSpec {
   health: HealthCheck[];
   userData?: string | { file: LocalPath } | undefined;
   dnsAllow?: string[] | undefined;
+}
+
+/** Whether the spec derives from an image or root filesystem (`base: { from }`). */
+export function isDerived(base: ImageSpec['base']): base is DerivedBase {
+  return 'from' in base;
+}
+
+/** The identity a derived image records as its `parent`: the stored image's id, else the absolute path. */
+export function parentIdentity(from: ParentImage): string {
+  return from.image ?? from.path;
 }
 
 /** Splits a `packages` entry into its name and pinned version. */

@@ -12,7 +12,7 @@ interface BakeFlags {
   quiet?: boolean;
 }
 
-/** The image as `bake --json` and `images --json` print it. */
+/** The image as `bake --json` and `images --json` print it; `parent` and `source` only when the record has them. */
 export function imageJson(image: StoredImage): Record<string, unknown> {
   return {
     id: image.id,
@@ -25,6 +25,8 @@ export function imageJson(image: StoredImage): Record<string, unknown> {
     base: image.base,
     autoUpdates: image.autoUpdates,
     audit: image.audit,
+    ...(image.parent === undefined ? {} : { parent: image.parent }),
+    ...(image.source === undefined ? {} : { source: image.source }),
   };
 }
 
@@ -63,6 +65,7 @@ Exit status: 0 the image is stored (or was already), 2 the spec is invalid,
         terminal.out(
           `${existing ? 'already present' : 'baked'}: ${image.id} ${image.name} ${image.digest}\n` +
             `  ${image.path}/rootfs\n` +
+            (image.parent === undefined ? '' : `  parent ${image.parent}\n`) +
             `  audit: ${before.total} finding${before.total === 1 ? '' : 's'} before, ${after.total} after (autoUpdates ${image.autoUpdates})\n`,
         );
       }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { SPEC_DOCS_HINT, SpecError, formatProblem, loadSpec } from '../../spec/load.js';
+import { isDerived, parentIdentity } from '../../spec/schema.js';
 import { EXIT } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
@@ -12,7 +13,7 @@ export function registerSpec(program: Command, terminal: Terminal, result: { cod
     .command('spec')
     .summary('work with image specs (the YAML that describes a golden image)')
     .description(
-      'Image specs describe a golden image for `goldgate bake`: the Debian base, packages, local .deb files, files, repositories, services, whether automatic updates stay on, health checks, user-data and the DNS names an instance may look up. Reference: docs/spec.md.',
+      'Image specs describe a golden image for `goldgate bake`: the Debian base (or the image it derives from), packages, local .deb files, files, repositories, services, whether automatic updates stay on, health checks, user-data and the DNS names an instance may look up. Reference: docs/spec.md.',
     );
   // main() sets exitOverride on top-level commands only; a nested command needs its own.
   spec
@@ -20,7 +21,7 @@ export function registerSpec(program: Command, terminal: Terminal, result: { cod
     .exitOverride()
     .summary('check an image spec and print it with every default applied')
     .description(
-      'Read an image spec and check every field: types, ranges, names, absolute image paths, exactly one of content or source, known keys (a typo gets a suggestion), and that the local files it names (debs, files[].source, userData.file) exist relative to the spec. Every problem is reported at once, with its file, line and column. Nothing is built or fetched.',
+      'Read an image spec and check every field: types, ranges, names, absolute image paths, exactly one of content or source, known keys (a typo gets a suggestion), that the local files it names (debs, files[].source, userData.file) exist relative to the spec, and that base.from names a stored image or a root filesystem directory. Every problem is reported at once, with its file, line and column. Nothing is built or fetched.',
     )
     .argument('<file>', 'the image spec (YAML)')
     .option(
@@ -42,7 +43,10 @@ Exit status: 0 the spec is valid, 2 it is not (or cannot be read). Reference: do
     .action(async (file: string, flags: ValidateFlags) => {
       try {
         const { spec: loaded } = await loadSpec(file);
-        terminal.out(flags.json === true ? `${JSON.stringify(loaded, null, 2)}\n` : `ok: ${loaded.name}\n`);
+        const from = isDerived(loaded.base) ? ` (from ${parentIdentity(loaded.base.from)})` : '';
+        terminal.out(
+          flags.json === true ? `${JSON.stringify(loaded, null, 2)}\n` : `ok: ${loaded.name}${from}\n`,
+        );
         result.code = EXIT.ok;
       } catch (error) {
         if (!(error instanceof SpecError)) throw error;
