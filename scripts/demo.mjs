@@ -32,7 +32,13 @@ if (process.getuid?.() !== 0) {
   process.exit(3);
 }
 ensureNodeModules();
-ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2']]);
+ensureDebianPackages([
+  'mmdebstrap',
+  ['ip', 'iproute2'],
+  'zstd',
+  ['sfdisk', 'fdisk'],
+  ['qemu-img', 'qemu-utils'],
+]);
 run(['npm', 'run', '--silent', 'build']);
 
 const home = process.env.GOLDGATE_HOME ?? join(homedir(), '.local', 'share', 'goldgate');

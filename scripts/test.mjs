@@ -11,7 +11,15 @@ const fast = process.argv.includes('--fast');
 const extra = process.argv.slice(2).filter((arg) => arg !== '--fast');
 
 ensureNodeModules();
-if (!fast) ensureDebianPackages(['mmdebstrap', ['ip', 'iproute2'], 'chromium']);
+if (!fast)
+  ensureDebianPackages([
+    'mmdebstrap',
+    ['ip', 'iproute2'],
+    'chromium',
+    'zstd',
+    ['sfdisk', 'fdisk'],
+    ['qemu-img', 'qemu-utils'],
+  ]);
 
 const checks = [
   ['build', ['npm', 'run', '--silent', 'build']],

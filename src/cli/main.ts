@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isGoldgateError } from '../core/errors.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBake } from './commands/bake.js';
+import { registerImage } from './commands/image.js';
 import { registerImages } from './commands/images.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
@@ -38,7 +39,7 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md, docs/byo-image.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
@@ -50,6 +51,7 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerRepo(program, terminal, result);
   registerBake(program, terminal, result);
   registerImages(program, terminal, result);
+  registerImage(program, terminal, result);
   registerVerify(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
   return program;

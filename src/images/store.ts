@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import type { AuditSummary } from '../audit/engine.js';
 import { goldgateHome } from '../core/home.js';
+import { mountPointsBelow, unmountBelowSync } from './mounts.js';
 
 /** The audit of an image as baked: before and after the remediations (the same when none were applied). */
 export interface ImageAudit {
@@ -96,6 +97,10 @@ export function cleanupStore(home: string = goldgateHome()): string[] {
     else if (IMAGE_ID.test(name) && !existsSync(join(path, 'image.json'))) owner = readOwner(path);
     else continue;
     if (owner !== undefined && processAlive(owner)) continue;
+    // A killed import may have left a source mounted below it (its loop device goes with the
+    // mount): never remove through a mount.
+    unmountBelowSync(path);
+    if (mountPointsBelow(path).length > 0) continue;
     rmSync(path, { recursive: true, force: true });
     removed.push(path);
   }

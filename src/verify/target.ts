@@ -76,7 +76,7 @@ export async function resolveTarget(image: string, home: string): Promise<Verify
       name: record?.name ?? null,
       digest: record?.digest ?? null,
       rootfs,
-      spec: record?.spec ?? null,
+      spec: record?.spec === undefined || record.spec === '' ? null : record.spec,
     },
     spec,
     ...(noSpec === undefined ? {} : { noSpec }),

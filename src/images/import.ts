@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { auditSource } from '../audit/report.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import type { EventSink } from '../core/events.js';
+import { silent } from '../core/events.js';
+import { goldgateHome } from '../core/home.js';
+import { buildManifest } from '../manifest/manifest.js';
+import { openRootFs } from '../rootfs/index.js';
+import { openImageSource, unmountBelow } from './sources.js';
+import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
+import type { StoredImage } from './store.js';
+
+export interface ImportOptions {
+  /** The image's name (as a spec's `name`: lower-case letters, digits, `.`, `_`, `-`). */
+  name: string;
+  home?: string;
+  events?: EventSink;
+  now?: () => Date;
+}
+
+export interface ImportResult {
+  image: StoredImage;
+  /** True when the same image (same content, same name) was already in the store. */
+  existing: boolean;
+}
+
+const IMAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** Room kept free beyond the image's own size, for the manifest, the audit and the file system's own needs. */
+const SPACE_MARGIN = 1.1;
+
+function runTool(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const [command, ...args] = argv as [string, ...string[]];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** Bytes a tree takes on its file system, without crossing into other mounts. */
+async function treeBytes(root: string): Promise<number> {
+  const du = await runTool(['du', '-s', '-x', '-B1', root]);
+  return Number(/^(\d+)/.exec(du.stdout)?.[1] ?? 0);
+}
+
+/** `img-` and 12 hex digits of sha256 over the manifest digest and the name: the same import twice is one image. */
+export function importedImageId(digest: string, name: string): string {
+  return `img-${createHash('sha256').update(`${digest}\n${name}\nimport\n`).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Imports an image built elsewhere: a root filesystem directory, a tar / tar.gz / tar.zst,
+ * a raw disk image or a qcow2 disk (the root partition found by its content). Read-only
+ * towards the source. The root filesystem is copied into a staging directory of the store
+ * (owners, modes, set-id bits, xattrs and hard links kept), its manifest and audit written,
+ * and the image registered under an id derived from its manifest digest and name. A crash
+ * leaves a staging directory that the next bake or import removes (unmounting what it had
+ * mounted first).
+ */
+export async function importImage(source: string, options: ImportOptions): Promise<ImportResult> {
+  const events = options.events ?? silent;
+  const home = options.home ?? goldgateHome();
+  const now = options.now ?? (() => new Date());
+  if (!IMAGE_NAME.test(options.name))
+    throw new UsageError('IMPORT_BAD_NAME', `"${options.name}" is not a valid image name`, {
+      hint: 'lower-case letters, digits, ".", "_" or "-", at most 63, starting with a letter or digit',
+    });
+  if (process.getuid?.() !== 0)
+    throw new EnvironmentError('IMPORT_NOT_ROOT', 'image import must run as root', {
+      hint: "an image's files keep their owners and set-id bits only when copied as root; disks are mounted as root",
+    });
+  for (const removed of cleanupStore(home))
+    events.emit({
+      type: 'warning',
+      message: 'removed what an interrupted bake or import left behind',
+      path: removed,
+    });
+
+  const staging = createStaging(home);
+  try {
+    const workDir = join(staging, 'work');
+    mkdirSync(workDir);
+    const opened = await openImageSource(resolve(source), { workDir, events });
+    const rootfs = join(staging, 'rootfs');
+    try {
+      events.emit({
+        type: 'progress',
+        step: 'import.copy',
+        message: `copying the root filesystem (${opened.kind})`,
+      });
+      const started = Date.now();
+      const needed = (await treeBytes(opened.root)) * SPACE_MARGIN;
+      const free = statfsSync(staging);
+      const available = Number(free.bavail) * Number(free.bsize);
+      if (needed > available)
+        throw new EnvironmentError(
+          'IMPORT_NO_SPACE',
+          `not enough space to import: the image needs about ${Math.ceil(needed / 2 ** 20)} MiB, ${Math.floor(available / 2 ** 20)} MiB are free`,
+          { hint: `free space where $GOLDGATE_HOME/images lives (${resolve(home, 'images')})` },
+        );
+      mkdirSync(rootfs);
+      // cp -a keeps owners, modes, set-id bits, links, hard links, device nodes and xattrs.
+      const copy = await runTool(['cp', '-a', '--one-file-system', `${opened.root}/.`, `${rootfs}/`]);
+      if (copy.code !== 0)
+        throw new EnvironmentError(
+          'IMPORT_COPY_FAILED',
+          `copying the root filesystem failed: ${copy.stderr.trim()}`,
+        );
+      // A file system's own lost+found is not part of the image.
+      if (opened.kind === 'raw' || opened.kind === 'qcow2') removeIfEmptyDir(join(rootfs, 'lost+found'));
+      events.emit({
+        type: 'progress',
+        step: 'import.copy',
+        message: 'copied',
+        done: true,
+        elapsedMs: Date.now() - started,
+      });
+    } finally {
+      await opened.close();
+    }
+    rmSync(workDir, { recursive: true, force: true });
+
+    const fs = await openRootFs(rootfs);
+    let manifest;
+    try {
+      manifest = buildManifest(fs);
+    } finally {
+      await fs.close();
+    }
+    const report = await auditSource(rootfs);
+    const id = importedImageId(manifest.digest, options.name);
+    const present = findImage(id, home);
+    if (present !== undefined) {
+      rmSync(staging, { recursive: true, force: true });
+      return { image: present, existing: true };
+    }
+    writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(join(staging, 'audit.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const image = registerImage(
+      staging,
+      {
+        id,
+        name: options.name,
+        digest: manifest.digest,
+        createdAt: now().toISOString(),
+        spec: '',
+        base: `import:${opened.kind}`,
+        // goldgate changed nothing: the image keeps its own update settings, which the audit reports.
+        autoUpdates: 'enabled',
+        audit: { before: report.summary, after: report.summary, applied: 0, notApplied: 0 },
+        source: {
+          kind: opened.kind,
+          path: resolve(source),
+          ...(opened.partition === undefined ? {} : { partition: opened.partition }),
+          ...(opened.filesystem === undefined ? {} : { filesystem: opened.filesystem }),
+        },
+      },
+      home,
+    );
+    return { image, existing: false };
+  } catch (error) {
+    // Never remove through a mount: whatever is still mounted below is unmounted first.
+    await unmountBelow(staging);
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function removeIfEmptyDir(path: string): void {
+  try {
+    if (readdirSync(path).length === 0) rmdirSync(path);
+  } catch {
+    // absent, or not a directory: nothing to do
+  }
+}

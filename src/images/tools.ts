@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { EnvironmentError } from '../core/errors.js';
+import { findExecutable } from '../core/which.js';
+
+/** The Debian package of each command the importer runs, for the hint when one is missing. */
+const PACKAGES: Record<string, string> = {
+  tar: 'tar',
+  zstd: 'zstd',
+  'qemu-img': 'qemu-utils',
+  mount: 'mount',
+  umount: 'mount',
+  blkid: 'util-linux',
+};
+
+/** The full path of a command the importer needs, or an EnvironmentError naming its package. */
+export function tool(name: string): string {
+  const path = findExecutable(name);
+  if (path !== undefined) return path;
+  const pkg = PACKAGES[name] ?? name;
+  throw new EnvironmentError('IMPORT_TOOL_MISSING', `${name} not found`, {
+    hint: `apt-get install ${pkg}`,
+  });
+}
+
+export interface ToolResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Argv of a long child that writes below the staging directory, wrapped so the kernel kills
+ * it when goldgate dies (even by SIGKILL): no orphan keeps filling a directory being removed.
+ */
+export function dieWithParent(argv: string[]): string[] {
+  const setpriv = findExecutable('setpriv');
+  return setpriv === undefined ? argv : [setpriv, '--pdeathsig', 'KILL', '--', ...argv];
+}
+
+/** Runs a command (argument array, no shell), capturing its output; never rejects on a non-zero exit. */
+export function runTool(argv: string[], options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+  const [command, ...args] = argv;
+  if (command === undefined) return Promise.reject(new Error('runTool: empty argv'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', (error) => {
+      if (timer !== undefined) clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** The last non-empty lines of a tool's error output, for a one-line message. */
+export function lastLines(text: string, count = 3): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(-count)
+    .join('; ');
+}
