@@ -255,11 +255,15 @@ health:
       expect(hostMountsUnder(join(home, 'images')).length).toBeGreaterThan(0);
       child.kill('SIGKILL');
       await exited;
-      const again = await importImage(trees.fixed as string, { name: 'byo-fixed', home });
-      expect(again.image.name).toBe('byo-fixed');
+      // With no command run after it: the import's reaper unmounts, which frees the loop device.
+      const gone = Date.now() + 10_000;
+      while ((hostMountsUnder(home).length > 0 || loopsUnder(work).length > 0) && Date.now() < gone)
+        await new Promise((done) => setTimeout(done, 50));
       expect(hostMountsUnder(home)).toEqual([]);
       expect(loopsUnder(work)).toEqual([]);
       expect(readdirSync(join(home, 'images')).filter((n) => n.startsWith('.staging-'))).toEqual([]);
+      const again = await importImage(trees.fixed as string, { name: 'byo-fixed', home });
+      expect(again.image.name).toBe('byo-fixed');
       expect(findImage('img-000000000000', home)).toBeUndefined();
     },
     600_000,

@@ -9,6 +9,7 @@ import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { buildManifest } from '../manifest/manifest.js';
 import { openRootFs } from '../rootfs/index.js';
+import { startReaper } from './reaper.js';
 import { openImageSource, unmountBelow } from './sources.js';
 import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
 import type { StoredImage } from './store.js';
@@ -84,6 +85,8 @@ export async function importImage(source: string, options: ImportOptions): Promi
     });
 
   const staging = createStaging(home);
+  // If this process dies (even by SIGKILL) while a disk is mounted, the reaper unmounts it.
+  const reaper = startReaper(staging);
   try {
     const workDir = join(staging, 'work');
     mkdirSync(workDir);
@@ -170,6 +173,8 @@ export async function importImage(source: string, options: ImportOptions): Promi
     await unmountBelow(staging);
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  } finally {
+    reaper.stop();
   }
 }
 
