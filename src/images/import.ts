@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import { goldgateHome } from '../core/home.js';
 import { buildManifest } from '../manifest/manifest.js';
 import { openRootFs } from '../rootfs/index.js';
 import { startReaper } from './reaper.js';
+import { runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
 import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
 import type { StoredImage } from './store.js';
@@ -31,19 +31,6 @@ export interface ImportResult {
 const IMAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** Room kept free beyond the image's own size, for the manifest, the audit and the file system's own needs. */
 const SPACE_MARGIN = 1.1;
-
-function runTool(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const [command, ...args] = argv as [string, ...string[]];
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 /** Bytes a tree takes on its file system, without crossing into other mounts. */
 async function treeBytes(root: string): Promise<number> {

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { EnvironmentError } from '../core/errors.js';
+import { runCommand } from '../core/run.js';
+import type { CommandResult } from '../core/run.js';
 import { findExecutable } from '../core/which.js';
 
 /** The Debian package of each command the importer runs, for the hint when one is missing. */
@@ -22,12 +23,7 @@ export function tool(name: string): string {
   });
 }
 
-export interface ToolResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type ToolResult = CommandResult;
 
 /**
  * Argv of a long child that writes below the staging directory, wrapped so the kernel kills
@@ -38,37 +34,9 @@ export function dieWithParent(argv: string[]): string[] {
   return setpriv === undefined ? argv : [setpriv, '--pdeathsig', 'KILL', '--', ...argv];
 }
 
-/** Runs a command (argument array, no shell), capturing its output; never rejects on a non-zero exit. */
+/** Runs a command (argument array, no shell) in the C locale, capturing its output; never rejects on a non-zero exit. */
 export function runTool(argv: string[], options: { timeoutMs?: number } = {}): Promise<ToolResult> {
-  const [command, ...args] = argv;
-  if (command === undefined) return Promise.reject(new Error('runTool: empty argv'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.on('error', (error) => {
-      if (timer !== undefined) clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
+  return runCommand(argv, { ...options, env: { ...process.env, LC_ALL: 'C' } });
 }
 
 /** The last non-empty lines of a tool's error output, for a one-line message. */
