@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { failsAt } from '../../audit/engine.js';
@@ -6,6 +7,7 @@ import { auditSource } from '../../audit/report.js';
 import { toSarif } from '../../audit/sarif.js';
 import { SEVERITIES } from '../../audit/types.js';
 import type { Severity } from '../../audit/types.js';
+import { findImage } from '../../images/store.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { renderAudit } from '../render/audit.js';
@@ -33,7 +35,10 @@ export function registerAudit(program: Command, terminal: Terminal, result: { co
     .description(
       'Audit a root filesystem (a directory, or a .tar / .tar.gz of one) for every source of change at boot: unattended-upgrades, apt timers, cloud-init package upgrades, boot scripts that install or fetch, mutable container tags, dnf-automatic, snap refresh, needrestart, automatic reboots, OS update agents. Each finding cites the file and line that prove it, and the exact change that fixes it. The image is read as if chrooted: nothing on the host is read through its links.',
     )
-    .argument('<image>', 'root filesystem directory, or a .tar / .tar.gz of one')
+    .argument(
+      '<image>',
+      'root filesystem directory, a .tar / .tar.gz of one, or a stored image id (goldgate images)',
+    )
     .addOption(
       new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'),
     )
@@ -72,7 +77,13 @@ Exit status: 0 no finding at or above --fail-on, 1 findings at or above it,
       }
       const rules = selectRules(flags.rule, flags.skipRule);
       const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
-      const report = await auditSource(image, { rules, now, sink });
+      // A stored image (baked or imported) by its id: its root filesystem.
+      const stored = existsSync(image) ? undefined : findImage(image);
+      const report = await auditSource(stored === undefined ? image : join(stored.path, 'rootfs'), {
+        rules,
+        now,
+        sink,
+      });
       let text: string;
       if (format === 'json') text = `${JSON.stringify(report, null, 2)}\n`;
       else if (format === 'sarif')
