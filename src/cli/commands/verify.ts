@@ -168,6 +168,10 @@ Exit status: 0 immutable, 1 mutable, 2 usage error, 3 environment error (not roo
             ? `${JSON.stringify(report, null, 2)}\n`
             : renderVerify(report, { color: terminal.color }),
         );
+        if (flags.keep === true && flags.quiet !== true)
+          terminal.err(
+            `kept running: ${report.instances.map((i) => i.id).join(' ')} (look inside with goldgate lab exec <id> -- <command>; goldgate lab terminate <id> when done)\n`,
+          );
         result.code = report.verdict === 'immutable' ? EXIT.ok : EXIT.checkFailed;
       } finally {
         process.off('SIGINT', onSignal);
