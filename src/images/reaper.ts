@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { processStartTime } from '../lab/proc.js';
 
 /**
  * The reaper's fixed text (data arrives only as argv): waits for the importer (pid and kernel
@@ -32,14 +32,6 @@ const tick = () => {
 tick();
 `;
 
-function startTime(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Starts a small detached process that cleans `dir` (a staging directory holding mounts) up
  * as soon as this process ends without having done it itself, even when it is killed with
@@ -47,12 +39,16 @@ function startTime(pid: number): string | undefined {
  * once this process has cleaned up on its own.
  */
 export function startReaper(dir: string): { stop(): void } {
-  const start = startTime(process.pid);
+  const start = processStartTime(process.pid);
   if (start === undefined) return { stop: () => undefined };
-  const child = spawn(process.execPath, ['-e', REAPER_SCRIPT, String(process.pid), start, resolve(dir)], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['-e', REAPER_SCRIPT, String(process.pid), String(start), resolve(dir)],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   child.on('error', () => undefined);
   child.unref();
   return {

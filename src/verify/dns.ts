@@ -3,7 +3,7 @@ import { dnsAllowed } from '../spec/schema.js';
 import type { DnsName } from './types.js';
 
 /** The name as looked up, lower-case, without the trailing dot (odd bytes stay escaped as `\DDD`). */
-const normal = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+export const normalName = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 /**
  * Every name the instances looked up, with how the lab resolver answered, and whether the
@@ -16,7 +16,7 @@ export function summarizeDns(
   const names = new Map<string, DnsName & { typeSet: Set<string>; instanceSet: Set<string> }>();
   for (const [instance, records] of byInstance) {
     for (const record of records) {
-      const name = normal(record.query_name);
+      const name = normalName(record.query_name);
       let entry = names.get(name);
       if (entry === undefined) {
         entry = {

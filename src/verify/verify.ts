@@ -11,7 +11,7 @@ import type { InstanceInfo } from '../lab/instance.js';
 import type { ResolverLogRecord } from '../lab/net/dns.js';
 import type { HealthCheck } from '../spec/schema.js';
 import { ageInDays, ageStamps } from './age.js';
-import { summarizeDns } from './dns.js';
+import { normalName, summarizeDns } from './dns.js';
 import { collectDrift } from './drift.js';
 import { diagnoseBundle, gatherEvidence, linkCauses, logTimeline } from './evidence.js';
 import { storeReport } from './store.js';
@@ -374,7 +374,7 @@ function buildTimeline(
         summary: 'soak: no fast-forward',
       });
     for (const q of dnsByInstance.get(id) ?? []) {
-      const name = q.query_name.toLowerCase().replace(/\.$/, '');
+      const name = normalName(q.query_name);
       events.push({
         at: q.query_timestamp,
         instance: id,

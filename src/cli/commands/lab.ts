@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -18,6 +18,7 @@ import { imageHealthChecks } from '../../lab/image-health.js';
 import { instanceDnsLog } from '../../lab/dns-log.js';
 import { liveInstance } from '../../lab/instance.js';
 import { liveNetwork } from '../../lab/net/network.js';
+import { findImage } from '../../images/store.js';
 import { EXIT } from '../exit-codes.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
@@ -27,15 +28,10 @@ const labHome = () => join(goldgateHome(), 'lab');
 /** An image to boot: a root filesystem directory, or the id of an image in the store. */
 export function resolveImageRoot(image: string): string {
   if (statSync(image, { throwIfNoEntry: false })?.isDirectory() === true) return image;
-  const stored = join(goldgateHome(), 'images', image);
-  if (
-    /^[a-z0-9-]+$/.test(image) &&
-    existsSync(join(stored, 'image.json')) &&
-    existsSync(join(stored, 'rootfs'))
-  )
-    return join(stored, 'rootfs');
+  const stored = findImage(image);
+  if (stored !== undefined) return join(stored.path, 'rootfs');
   throw new UsageError('LAB_NO_IMAGE', `no image "${image}"`, {
-    hint: 'give a root filesystem directory or the id of a baked image (goldgate images)',
+    hint: 'give a root filesystem directory or the id of a baked or imported image (goldgate images)',
   });
 }
 
