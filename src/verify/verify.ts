@@ -50,7 +50,7 @@ export interface VerifyOptions {
   fastForwardTimeoutMs?: number;
   /** Leave the instances running afterwards (to look inside); default they are terminated. */
   keep?: boolean;
-  /** Write the report and its evidence beside a stored image; default true when `image.id` is set. */
+  /** Write the report and its evidence beside the image when it is a stored one (`image.id`); default true. */
   store?: boolean;
   signal?: AbortSignal;
   events?: EventSink;
@@ -310,9 +310,8 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
       phases,
       storedAt: null,
     };
-    if (options.store ?? options.image.id !== null) {
-      if (options.image.id !== null) report.storedAt = storeReport(home, options.image.id, report, bundle);
-    }
+    if (options.store !== false && options.image.id !== null)
+      report.storedAt = storeReport(home, options.image.id, report, bundle);
     return report;
   } finally {
     rmSync(bundle, { recursive: true, force: true });
