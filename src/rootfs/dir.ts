@@ -30,6 +30,11 @@ export interface DirRootFsOptions {
    */
   phantoms?: Map<string, FileInfo>;
   onClose?: () => Promise<void>;
+  /**
+   * Use the root as given instead of its real path: for `/proc/<pid>/root`, the root of a
+   * process in another mount namespace, whose real path names a directory of that namespace.
+   */
+  keepRoot?: boolean;
 }
 
 /** Normalise any path to an absolute in-image path; `..` cannot climb above `/`. */
@@ -60,7 +65,7 @@ function kindOf(stats: Stats): FileKind {
  * restart at the image's root), so no host path outside the root is ever touched.
  */
 export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): RootFs {
-  const root = realpathSync(rootDir);
+  const root = options.keepRoot === true ? rootDir.replace(/\/+$/, '') : realpathSync(rootDir);
   const phantoms = options.phantoms ?? new Map<string, FileInfo>();
   const problems: RootFsProblem[] = [];
   // Directories resolve the same way every time while the image is read: cache them.

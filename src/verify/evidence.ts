@@ -53,7 +53,7 @@ export async function gatherEvidence(
   const out = join(bundle, id);
   mkdirSync(out, { recursive: true });
   for (const rel of LOGS) copyTree(join(paths.upper, rel), join(out, rel));
-  const zone = openDirRootFs(paths.merged).readFile('/etc/timezone', { maxBytes: 4096 });
+  const zone = openDirRootFs(paths.merged, { keepRoot: true }).readFile('/etc/timezone', { maxBytes: 4096 });
   if (zone !== undefined) {
     mkdirSync(join(out, 'etc'), { recursive: true });
     writeFileSync(join(out, 'etc/timezone'), zone);
@@ -66,9 +66,12 @@ export async function gatherEvidence(
   for (const file of [HEALTH_LOG, DNS_LOG]) copyTree(join(instanceDir(labHome, id), file), join(out, file));
 }
 
-/** Diagnoses the bundle; the lab's own names and the allowlist are expected lookups. */
+/**
+ * Diagnoses the bundle with the allowlist's names expected. Logs in local time (apt, dpkg)
+ * are placed with each instance's own `etc/timezone`, gathered into the bundle.
+ */
 export function diagnoseBundle(bundle: string, allow: readonly string[]): Promise<DiagnoseReport> {
-  return diagnose(bundle, { allowDomains: [...allow], tz: 'UTC' });
+  return diagnose(bundle, { allowDomains: [...allow] });
 }
 
 const clock = (iso: string): string => iso.slice(11, 19);

@@ -52,7 +52,9 @@ export interface InstanceDrift {
 
 /** The service of a timer, started once by the fast-forward. */
 export interface TimerRun {
+  /** The timer unit, or for a cron job `cron <crontab>:<line>`. */
   timer: string;
+  /** The timer's service, or the cron job's command. */
   service: string;
   /**
    * `fast-forward`: verify started the service; `schedule`: systemd started it on its own during

@@ -87,6 +87,18 @@ services:
 health:
   - { name: journald, unit: { name: systemd-journald.service } }
 `,
+  'cron-job': `name: cron-job
+base: { suite: bookworm, variant: minbase }
+packages: [systemd-sysv, unattended-upgrades, busybox, cron]
+autoUpdates: disabled
+files:
+  - path: /etc/cron.d/refresh-issue
+    content: |
+      # a nightly job that rewrites a configuration file
+      17 4 * * * root date > /etc/issue.net
+health:
+  - { name: journald, unit: { name: systemd-journald.service } }
+`,
   'cloud-upgrade': `name: cloud-upgrade
 base: { suite: bookworm, variant: minbase }
 packages: [cloud-init, systemd-sysv, acme-runtime=1.0]
@@ -256,8 +268,13 @@ describe('goldgate verify', { sequential: true }, () => {
         readFileSync(join(report.storedAt ?? '', 'report.json'), 'utf8'),
       ) as VerifyReport;
       expect(stored.verdict).toBe('mutable');
-      for (const id of ids)
+      for (const id of ids) {
         expect(existsSync(join(report.storedAt ?? '', 'evidence', id, 'var/log/apt/history.log'))).toBe(true);
+        // The instance's own zone, read through its mount namespace, places its local-time logs.
+        expect(readFileSync(join(report.storedAt ?? '', 'evidence', id, 'etc/timezone'), 'utf8').trim()).toBe(
+          'Etc/UTC',
+        );
+      }
       nothingLeft();
     },
     600_000,
@@ -364,6 +381,29 @@ describe('goldgate verify', { sequential: true }, () => {
         triggered: 'fast-forward',
         result: 'success',
       });
+      nothingLeft();
+    },
+    600_000,
+  );
+
+  itWithBase(
+    'a cron job that rewrites a file in /etc makes it mutable: cron runs each job once in the fast-forward',
+    async () => {
+      const report = await verify('cron-job');
+      expect(report.verdict).toBe('mutable');
+      const run = report.instances[0]?.timers.find((t) => t.timer === 'cron /etc/cron.d/refresh-issue:2');
+      expect(run).toMatchObject({
+        service: 'date > /etc/issue.net',
+        triggered: 'fast-forward',
+        result: 'success',
+      });
+      // Debian's own /etc/crontab jobs ran too (run-parts of cron.hourly and cron.daily).
+      expect(
+        report.instances[0]?.timers.filter((t) => t.timer.startsWith('cron /etc/crontab:')).length,
+      ).toBeGreaterThan(0);
+      expect(report.reasons).toContainEqual(
+        expect.objectContaining({ kind: 'config', path: '/etc/issue.net', package: 'base-files' }),
+      );
       nothingLeft();
     },
     600_000,

@@ -11,6 +11,7 @@ import type { InstanceInfo } from '../lab/instance.js';
 import type { ResolverLogRecord } from '../lab/net/dns.js';
 import type { HealthCheck } from '../spec/schema.js';
 import { ageInDays, ageStamps } from './age.js';
+import { cronJobs, cronRunning, runCronJobs } from './cron.js';
 import { normalName, summarizeDns } from './dns.js';
 import { collectDrift } from './drift.js';
 import { diagnoseBundle, gatherEvidence, linkCauses, logTimeline } from './evidence.js';
@@ -196,19 +197,29 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
     });
 
     if (fastForward) {
-      await phase('fast-forward', 'starting the service of every scheduled timer once', async () => {
-        await Promise.all(
-          running.map(async (r) => {
-            await startServices(
-              r.info.id,
-              labHome,
-              r.timers.map((t) => t.service),
-              options.fastForwardTimeoutMs ?? 10 * 60_000,
-            );
-            r.runs = await serviceRuns(r.info.id, labHome, r.timers, 'fast-forward');
-          }),
-        );
-      });
+      await phase(
+        'fast-forward',
+        'starting the service of every scheduled timer, and every cron job, once',
+        async () => {
+          const timeoutMs = options.fastForwardTimeoutMs ?? 10 * 60_000;
+          await Promise.all(
+            running.map(async (r) => {
+              await startServices(
+                r.info.id,
+                labHome,
+                r.timers.map((t) => t.service),
+                timeoutMs,
+              );
+              r.runs = await serviceRuns(r.info.id, labHome, r.timers, 'fast-forward');
+              if (await cronRunning(r.info.id, labHome)) {
+                const jobs = cronJobs(`/proc/${r.info.pid}/root`);
+                r.runs.push(...(await runCronJobs(r.info.id, labHome, jobs, timeoutMs)));
+                await settle(r.info.id, labHome, timeoutMs);
+              }
+            }),
+          );
+        },
+      );
     } else {
       await phase('soak', `watching for ${soakSeconds} s: what catches up by itself`, async () => {
         const from = new Date().toISOString();
