@@ -11,9 +11,8 @@ import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { cleanupStore, createStaging, findImage, registerImage } from '../images/store.js';
 import type { ImageAudit, StoredImage } from '../images/store.js';
-import { buildManifest } from '../manifest/manifest.js';
+import { manifestOf } from '../manifest/manifest.js';
 import { repoPath, showRepo } from '../repo/repo.js';
-import { openRootFs } from '../rootfs/index.js';
 import { loadSpec } from '../spec/load.js';
 import { isDerived, parentIdentity } from '../spec/schema.js';
 import type { ImageSpec } from '../spec/schema.js';
@@ -208,13 +207,8 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
       };
     });
     const manifest = await step('manifest', async () => {
-      const fs = await openRootFs(root);
-      try {
-        const value = buildManifest(fs);
-        return { value, message: `${value.packages.length} packages, digest ${value.digest.slice(0, 19)}` };
-      } finally {
-        await fs.close();
-      }
+      const value = await manifestOf(root);
+      return { value, message: `${value.packages.length} packages, digest ${value.digest.slice(0, 19)}` };
     });
     return await step<BakeResult>('store', async () => {
       const id = imageId(manifest.digest, spec);

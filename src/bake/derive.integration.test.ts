@@ -4,10 +4,9 @@ import { dirname, join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { collectingSink } from '../core/events.js';
 import { findImage } from '../images/store.js';
-import { buildManifest } from '../manifest/manifest.js';
+import { manifestOf } from '../manifest/manifest.js';
 import { buildDeb } from '../repo/build-deb.js';
 import { createRepo, publish } from '../repo/repo.js';
-import { openRootFs } from '../rootfs/index.js';
 import { baseRootfs, copyOfBase, itWithBase } from '../test-support/base-image.js';
 import { tempDir } from '../test-support/tree.js';
 import { bake } from './bake.js';
@@ -70,15 +69,6 @@ function options(home: string, sink = collectingSink()): BakeOptions {
   return { home, cacheDir, basePolicy: 'any', sink };
 }
 
-async function manifestDigest(rootfs: string): Promise<string> {
-  const fs = await openRootFs(rootfs);
-  try {
-    return buildManifest(fs).digest;
-  } finally {
-    await fs.close();
-  }
-}
-
 describe('bake from a parent image (base.from)', () => {
   itWithBase(
     'derives from a stored image: parent recorded, changes applied, auto-updates remediated, parent untouched',
@@ -118,7 +108,7 @@ describe('bake from a parent image (base.from)', () => {
       expect(baseStep).toMatchObject({ message: `from ${parent.id}` });
 
       // The parent is as it was: same manifest, none of the child's changes.
-      expect(await manifestDigest(join(parent.path, 'rootfs'))).toBe(parent.digest);
+      expect((await manifestOf(join(parent.path, 'rootfs'))).digest).toBe(parent.digest);
       expect(readFileSync(join(parent.path, 'manifest.json'), 'utf8')).toBe(parentManifest);
       expect(existsSync(join(parent.path, 'rootfs/etc/acme/lab.conf'))).toBe(false);
       expect(findImage(parent.id, home)?.autoUpdates).toBe('enabled');

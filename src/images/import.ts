@@ -6,8 +6,7 @@ import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
-import { buildManifest } from '../manifest/manifest.js';
-import { openRootFs } from '../rootfs/index.js';
+import { manifestOf } from '../manifest/manifest.js';
 import { startReaper } from './reaper.js';
 import { runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
@@ -117,13 +116,7 @@ export async function importImage(source: string, options: ImportOptions): Promi
     }
     rmSync(workDir, { recursive: true, force: true });
 
-    const fs = await openRootFs(rootfs);
-    let manifest;
-    try {
-      manifest = buildManifest(fs);
-    } finally {
-      await fs.close();
-    }
+    const manifest = await manifestOf(rootfs);
     const report = await auditSource(rootfs);
     const id = importedImageId(manifest.digest, options.name);
     const present = findImage(id, home);

@@ -6,10 +6,9 @@ import { collectingSink } from '../core/events.js';
 import { parseDpkgStatus } from '../debian/dpkg-status.js';
 import route53 from '../logs/parsers/route53-resolver/index.js';
 import { parseFile } from '../logs/read.js';
-import { buildManifest } from '../manifest/manifest.js';
+import { manifestOf } from '../manifest/manifest.js';
 import { buildDeb } from '../repo/build-deb.js';
 import { createRepo, publish } from '../repo/repo.js';
-import { openRootFs } from '../rootfs/index.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
 import { homeCgroup } from './cgroup.js';
@@ -49,15 +48,6 @@ const ROUTE53_FIELDS = [
 ];
 
 const homes = labHomes('goldgate-incident-');
-
-async function manifestDigest(rootfs: string): Promise<string> {
-  const fs = await openRootFs(rootfs);
-  try {
-    return buildManifest(fs).digest;
-  } finally {
-    await fs.close();
-  }
-}
 
 /** The version dpkg's status file at `path` records for acme-runtime, if installed. */
 function statusVersion(path: string): string | undefined {
@@ -105,7 +95,7 @@ describe('the incident, reproduced in the lab', { sequential: true }, () => {
         const base = sink.events.find((e) => e.type === 'progress' && e.step === 'base' && e.done === true);
         expect(base?.type === 'progress' ? base.message : '').toMatch(/^cached base /);
         const rootfs = join(image.path, 'rootfs');
-        expect(await manifestDigest(rootfs)).toBe(image.digest);
+        expect((await manifestOf(rootfs)).digest).toBe(image.digest);
         expect(statusVersion(join(rootfs, 'var/lib/dpkg/status'))).toBe('1.0');
         images.push({ spec, image, rootfs, checks: await imageHealthChecks(rootfs) });
       }
@@ -184,7 +174,7 @@ describe('the incident, reproduced in the lab', { sequential: true }, () => {
       );
       expect(readFileSync(join(asFound.rootfs, 'usr/lib/acme/health'), 'utf8')).not.toContain('v2.conf');
       expect(statusVersion(join(asFound.rootfs, 'var/lib/dpkg/status'))).toBe('1.0');
-      expect(await manifestDigest(asFound.rootfs)).toBe(asFound.image.digest);
+      expect((await manifestOf(asFound.rootfs)).digest).toBe(asFound.image.digest);
 
       // Fixed: nothing changed.
       const kept = await execInInstance(
@@ -200,7 +190,7 @@ describe('the incident, reproduced in the lab', { sequential: true }, () => {
       ]);
       expect(existsSync(join(fixedInstance.upper, 'usr/lib/acme/health'))).toBe(false);
       expect(statusVersion(join(fixed.rootfs, 'var/lib/dpkg/status'))).toBe('1.0');
-      expect(await manifestDigest(fixed.rootfs)).toBe(fixed.image.digest);
+      expect((await manifestOf(fixed.rootfs)).digest).toBe(fixed.image.digest);
 
       // The as-found instance's DNS queries, as Route 53 Resolver would log them.
       const dns = await instanceDnsLog(lab, asFoundInstance.id);

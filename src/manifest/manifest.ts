@@ -1,4 +1,5 @@
 import { canonicalJson, sha256 } from '../core/digest.js';
+import { openRootFs } from '../rootfs/index.js';
 import type { RootFs } from '../rootfs/types.js';
 import { collectAgents } from './agents/index.js';
 import type { AgentsSection } from './agents/index.js';
@@ -95,4 +96,14 @@ function dedupe(problems: readonly ManifestProblem[]): ManifestProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+/** The manifest of the image at `source` (a root filesystem directory or a tarball), read and closed. */
+export async function manifestOf(source: string): Promise<Manifest> {
+  const fs = await openRootFs(source);
+  try {
+    return buildManifest(fs);
+  } finally {
+    await fs.close();
+  }
 }
