@@ -6,6 +6,7 @@ import { registerImage } from './commands/image.js';
 import { registerImages } from './commands/images.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
+import { registerGroup } from './commands/group.js';
 import { registerLab } from './commands/lab.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerSpec } from './commands/spec.js';
@@ -53,6 +54,7 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerImages(program, terminal, result);
   registerImage(program, terminal, result);
   registerVerify(program, terminal, result);
+  registerGroup(program, terminal, result);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -78,6 +78,10 @@ export interface LaunchOptions {
    * gone, so a run killed with SIGKILL leaves no instance behind (verify's instances).
    */
   ephemeral?: boolean;
+  /** The id to give the instance (a fresh `i-<hex>` from `newInstanceId`); default one is made here. */
+  id?: string;
+  /** The lab autoscaling group launching it: recorded with the instance, so that the group finds it again. */
+  group?: string;
   /** Called with the empty upper layer before the instance boots: what it writes there, the instance sees over the image. */
   prepareUpper?: (upper: string) => void;
   events?: EventSink;
@@ -138,8 +142,12 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
   const nsenter = tool('nsenter');
   tool('mkfifo');
 
-  const id = newInstanceId(options.name);
+  if (options.id !== undefined && !isInstanceId(options.id))
+    throw new UsageError('LAB_BAD_ID', `"${options.id}" is not an instance id`);
+  const id = options.id ?? newInstanceId(options.name);
   const dir = instanceDir(home, id);
+  if (options.id !== undefined && existsSync(dir))
+    throw new UsageError('LAB_ID_TAKEN', `an instance ${id} already exists`);
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   const merged = join(dir, 'merged');
@@ -183,6 +191,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     address: null,
     cgroup: null,
     ephemeral: options.ephemeral === true,
+    group: options.group ?? null,
   };
   writeInstance(home, info);
   events.emit({ type: 'progress', step: 'lab.launch', message: `starting ${id}` });

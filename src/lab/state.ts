@@ -33,6 +33,8 @@ const instanceSchema = z.object({
   cgroup: z.string().nullable().default(null),
   /** Owned by its launcher for the launcher's lifetime (verify's instances): gc terminates it once the launcher is gone. */
   ephemeral: z.boolean().default(false),
+  /** The lab autoscaling group the instance belongs to, null for an instance of its own. */
+  group: z.string().nullable().default(null),
 });
 
 /** What `instance.json` holds about one instance. */

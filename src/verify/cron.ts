@@ -120,9 +120,11 @@ export async function runCronJobs(
   home: string,
   jobs: CronJob[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<TimerRun[]> {
   const runs: TimerRun[] = [];
   for (const job of jobs) {
+    if (signal?.aborted === true) break;
     const env = { SHELL: '/bin/sh', PATH: '/usr/bin:/bin', LOGNAME: job.user, ...job.env };
     const startedAt = new Date().toISOString();
     const result = await execInInstance(

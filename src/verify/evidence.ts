@@ -53,6 +53,8 @@ export async function gatherEvidence(
   const out = join(bundle, id);
   mkdirSync(out, { recursive: true });
   for (const rel of LOGS) copyTree(join(paths.upper, rel), join(out, rel));
+  // The files first, the instance after: of an instance that died, its logs are still gathered.
+  for (const file of [HEALTH_LOG, DNS_LOG]) copyTree(join(instanceDir(labHome, id), file), join(out, file));
   const zone = openDirRootFs(paths.merged, { keepRoot: true }).readFile('/etc/timezone', { maxBytes: 4096 });
   if (zone !== undefined) {
     mkdirSync(join(out, 'etc'), { recursive: true });
@@ -63,7 +65,6 @@ export async function gatherEvidence(
     timeoutMs: 60_000,
   });
   if (journal.code === 0) writeFileSync(join(out, 'journal.json'), journal.stdout);
-  for (const file of [HEALTH_LOG, DNS_LOG]) copyTree(join(instanceDir(labHome, id), file), join(out, file));
 }
 
 /**

@@ -159,26 +159,34 @@ export async function startServices(
   home: string,
   services: string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<{ code: number; stderr: string }> {
   if (services.length === 0) return { code: 0, stderr: '' };
   const started = Date.now();
   const blocks = await show(id, home, services, ['Id', 'After']);
   const after = new Map(blocks.map((b) => [b.get('Id') ?? '', (b.get('After') ?? '').split(/\s+/)]));
-  const result = await execInInstance(id, ['systemctl', 'start', ...orderByAfter(services, after)], {
-    home,
-    timeoutMs,
-  });
-  await settle(id, home, Math.max(1_000, timeoutMs - (Date.now() - started)));
+  // Queued without waiting: the wait is settle's, which a caller can stop.
+  const result = await execInInstance(
+    id,
+    ['systemctl', 'start', '--no-block', ...orderByAfter(services, after)],
+    { home, timeoutMs },
+  );
+  await settle(id, home, Math.max(1_000, timeoutMs - (Date.now() - started)), signal);
   return { code: result.code, stderr: result.stderr.trim() };
 }
 
-/** Waits until systemd's job queue is empty (what the started services pulled in is done too). */
-export async function settle(id: string, home: string, timeoutMs: number): Promise<boolean> {
+/** Waits until systemd's job queue is empty (what the started services pulled in is done too); false on timeout or abort. */
+export async function settle(
+  id: string,
+  home: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const jobs = await systemctl(id, home, ['list-jobs', '--plain', '--no-legend']);
     if (jobs.trim() === '' || jobs.includes('No jobs running')) return true;
-    if (Date.now() > until) return false;
+    if (Date.now() > until || signal?.aborted === true) return false;
     await sleep(100);
   }
 }

@@ -11,6 +11,7 @@ import { resolveTarget } from '../../verify/target.js';
 import { verifyImage } from '../../verify/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { renderVerify } from '../render/verify.js';
+import { repeat, wholeNumber as wholeFlag } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
@@ -32,21 +33,13 @@ interface VerifyFlags {
   quiet?: boolean;
 }
 
-const repeat = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const list = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
   ...value.split(',').filter((v) => v !== ''),
 ];
 
-function wholeNumber(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-    throw new UsageError(
-      'VERIFY_BAD_FLAG',
-      `${flag} "${value}" must be a whole number from ${min} to ${max}`,
-    );
-  return n;
-}
+const wholeNumber = (flag: string, value: string, min: number, max: number): number =>
+  wholeFlag(flag, value, min, max, 'VERIFY_BAD_FLAG');
 
 function userDataFile(path: string): { path: string; data: Buffer } {
   const stats = statSync(path, { throwIfNoEntry: false });

@@ -1,0 +1,522 @@
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { EventSink, GroupAction } from '../core/events.js';
+import { silent } from '../core/events.js';
+import { findImage } from '../images/store.js';
+import { runHealthChecks } from '../lab/health.js';
+import { imageHealthChecks } from '../lab/image-health.js';
+import { launchInstance, listInstances, terminateInstance } from '../lab/instance.js';
+import type { InstanceInfo } from '../lab/instance.js';
+import { stopNetworkIfIdle } from '../lab/net/network.js';
+import { isAlive } from '../lab/proc.js';
+import { newInstanceId } from '../lab/state.js';
+import type { HealthCheck } from '../spec/schema.js';
+import { gatherEvidence } from '../verify/evidence.js';
+import type { Activity } from './activities.js';
+import { passDay } from './day.js';
+import { ActivityLog, CAUSES, describeLaunch, describeTerminate, readActivities } from './activities.js';
+import {
+  capacityMembers,
+  dueForCheck,
+  dueForTimers,
+  groupStatus,
+  launchBackoffMs,
+  scaleInVictims,
+} from './plan.js';
+import type { GroupDefinition, GroupState, Member } from './store.js';
+import { claimController, evidenceDir, readGroup, readState, writeState } from './store.js';
+
+export type TimersMode = 'fast' | 'real';
+
+export interface GroupRunOptions {
+  /** `$GOLDGATE_HOME`: the group lives in `groups/`, its instances in `lab/`. */
+  home: string;
+  name: string;
+  /** `fast`: each instance runs its timers' services shortly after boot, then once a "day"; `real`: systemd's own schedule. */
+  timers?: TimersMode;
+  /** With `fast`: how long a day lasts, in ms; default 60 s. */
+  dayMs?: number;
+  /** One reconcile pass (waiting for what it launched and terminated), then stop. */
+  once?: boolean;
+  /** Stop after this long (ms); default: until the signal aborts. */
+  durationMs?: number;
+  /** Time between passes; default 1 s. */
+  tickMs?: number;
+  signal?: AbortSignal;
+  events?: EventSink;
+}
+
+export interface GroupRunSummary {
+  group: string;
+  passes: number;
+  launched: number;
+  replaced: number;
+  adopted: string[];
+  durationMs: number;
+  /** Duration of each pass (ms): observing the lab, checking health, deciding, starting work. */
+  passMs: number[];
+}
+
+/** With --timers fast, a new instance's timers run this long after it is in service. */
+const FIRST_DAY_DELAY_MS = 2_000;
+const DEFAULT_DAY_MS = 60_000;
+const HEALTH_CONCURRENCY = 8;
+const MAX_LAUNCHES_AT_ONCE = 25;
+/** Evidence kept of terminated instances, newest first; older ones are removed. */
+const KEPT_EVIDENCE = 50;
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((done) => {
+    if (signal?.aborted === true) return done();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      done();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The group's controller: keeps `desired` instances of the group's image in service and
+ * healthy. Each pass reads the lab (adopting instances of the group it does not know, as
+ * after a controller was killed), checks the health of instances past their grace period,
+ * terminates those that failed `unhealthyThreshold` checks in a row, and launches or
+ * terminates to match the desired capacity. Every launch and termination is a scaling
+ * activity with its cause. Stopping leaves the instances running.
+ */
+export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummary> {
+  const events = options.events ?? silent;
+  const home = options.home;
+  const name = options.name;
+  const labHome = join(home, 'lab');
+  const reposDir = join(home, 'repos');
+  const fast = options.timers === 'fast';
+  const dayMs = options.dayMs ?? DEFAULT_DAY_MS;
+  readGroup(home, name);
+  const release = claimController(home, name);
+  const log = new ActivityLog(home, name);
+  const state = readState(home, name);
+  const started = Date.now();
+  const summary: GroupRunSummary = {
+    group: name,
+    passes: 0,
+    launched: 0,
+    replaced: 0,
+    adopted: [],
+    durationMs: 0,
+    passMs: [],
+  };
+  const emit = (action: GroupAction, text: string, instance?: string): void =>
+    events.emit({
+      type: 'group',
+      group: name,
+      action,
+      message: text,
+      at: new Date().toISOString(),
+      ...(instance === undefined ? {} : { instance }),
+    });
+  const save = (): void => writeState(home, name, state);
+  // Stops the controller's own waiting (a day's services in progress) once it stops.
+  const halt = new AbortController();
+  const onAbort = (): void => halt.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopped = (): boolean => halt.signal.aborted;
+
+  // Work that outlives a pass: launches, terminations, timer runs. Keyed by instance.
+  const launching = new Map<string, Promise<void>>();
+  const retiring = new Map<string, Promise<void>>();
+  const dayRunning = new Map<string, Promise<void>>();
+  let launchFailures = 0;
+  let launchAfter = 0;
+  const activities = new Map(readActivities(home, name).activities.map((a) => [a.ActivityId, a]));
+  const activity = (id: string | null): Activity | undefined =>
+    id === null ? undefined : activities.get(id);
+
+  const checksByImage = new Map<string, Promise<HealthCheck[]>>();
+  const checksFor = (group: GroupDefinition, image: string): Promise<HealthCheck[]> => {
+    if (group.checks !== null) return Promise.resolve(group.checks);
+    let checks = checksByImage.get(image);
+    if (checks === undefined) {
+      const stored = findImage(image, home);
+      checks =
+        stored === undefined
+          ? Promise.reject(
+              new UsageError(
+                'GROUP_NO_IMAGE',
+                `image ${image} is no longer in the store: its checks are unknown`,
+              ),
+            )
+          : imageHealthChecks(join(stored.path, 'rootfs'));
+      checksByImage.set(image, checks);
+    }
+    return checks;
+  };
+
+  const removeMember = (member: Member): void => {
+    state.members = state.members.filter((m) => m !== member);
+  };
+
+  /** Keeps the instance's logs beside the group, then terminates it and records the end of the activity. */
+  const retire = (member: Member, act: Activity, unhealthy: boolean): void => {
+    if (retiring.has(member.id)) return;
+    member.lifecycle = 'Terminating';
+    member.terminateActivity = act.ActivityId;
+    activities.set(act.ActivityId, act);
+    save();
+    emit('terminate', `${describeTerminate(member.id)} (${unhealthy ? 'unhealthy' : 'capacity'})`, member.id);
+    const task = (async () => {
+      const info = listInstances({ home: labHome }).find((s) => s.id === member.id);
+      if (info?.info !== undefined) {
+        const out = evidenceDir(home, name);
+        mkdirSync(out, { recursive: true });
+        await gatherEvidence(
+          labHome,
+          member.id,
+          { upper: info.info.upper, merged: `/proc/${info.info.pid}/root` },
+          out,
+        ).catch(() => undefined);
+        pruneEvidence(out);
+      }
+      try {
+        await terminateInstance(member.id, { home: labHome, graceMs: 5_000, keepNetwork: true });
+        log.finish(act, 'Successful');
+      } catch (error) {
+        log.finish(act, 'Failed', message(error));
+      }
+      removeMember(member);
+      if (unhealthy) {
+        state.replaced += 1;
+        summary.replaced += 1;
+      }
+      save();
+      emit('terminated', `${member.id} terminated`, member.id);
+    })().finally(() => retiring.delete(member.id));
+    retiring.set(member.id, task);
+  };
+
+  const launch = (group: GroupDefinition, cause: string): void => {
+    const stored = findImage(group.image, home);
+    const id = newInstanceId(undefined);
+    const act = log.start({
+      description: describeLaunch(id),
+      cause,
+      details: { Image: group.image },
+    });
+    activities.set(act.ActivityId, act);
+    const member: Member = {
+      id,
+      image: group.image,
+      lifecycle: 'Pending',
+      health: 'Healthy',
+      launchedAt: act.StartTime,
+      inServiceAt: null,
+      failures: 0,
+      lastCheck: null,
+      nextTimersAt: null,
+      days: 0,
+      launchActivity: act.ActivityId,
+      terminateActivity: null,
+    };
+    state.members.push(member);
+    state.launched += 1;
+    summary.launched += 1;
+    save();
+    emit('launch', `${describeLaunch(id)} from ${group.image.slice(0, 12)}`, id);
+    const task = (async () => {
+      try {
+        if (stored === undefined)
+          throw new UsageError('GROUP_NO_IMAGE', `image ${group.image} is no longer in the store`, {
+            hint: 'goldgate group set-image gives the group an image to launch',
+          });
+        const info = await launchInstance({
+          rootfs: join(stored.path, 'rootfs'),
+          image: group.image,
+          home: labHome,
+          reposDir,
+          id,
+          group: name,
+        });
+        inService(member, info);
+        log.update(act, { Details: JSON.stringify({ Image: group.image, Address: info.address ?? '' }) });
+        log.finish(act, 'Successful');
+        launchFailures = 0;
+      } catch (error) {
+        log.finish(act, 'Failed', `Launching a lab instance failed: ${message(error)}`);
+        removeMember(member);
+        launchFailures += 1;
+        launchAfter = Date.now() + launchBackoffMs(launchFailures);
+        emit('launch-failed', `${id} failed to launch: ${message(error)}`, id);
+      }
+      save();
+    })().finally(() => launching.delete(id));
+    launching.set(id, task);
+  };
+
+  const inService = (member: Member, info: InstanceInfo): void => {
+    const now = Date.now();
+    member.lifecycle = 'InService';
+    member.inServiceAt = new Date(now).toISOString();
+    member.nextTimersAt = fast ? now + FIRST_DAY_DELAY_MS : null;
+    emit(
+      'in-service',
+      `${member.id} is InService (${info.state} in ${info.bootMs ?? '?'} ms, ${info.address ?? 'no address'})`,
+      member.id,
+    );
+  };
+
+  /** A day passes on the instance (--timers fast): see day.ts. */
+  const startDay = (member: Member): void => {
+    if (dayRunning.has(member.id)) return;
+    member.nextTimersAt = Date.now() + dayMs;
+    member.days += 1;
+    const day = member.days;
+    const task = (async () => {
+      try {
+        const pid = listInstances({ home: labHome }).find((s) => s.id === member.id)?.info?.pid ?? 0;
+        const runs = await passDay(member.id, labHome, pid, 10 * 60_000, halt.signal);
+        if (stopped()) return;
+        const ran = runs.map((r) => `${r.service} ${r.result}`).join(', ');
+        emit('timers', `${member.id} day ${day}: ${ran === '' ? 'no timer to run' : ran}`, member.id);
+      } catch (error) {
+        // The instance went away meanwhile: the next pass sees it.
+        emit('timers', `${member.id} day ${day}: ${message(error)}`, member.id);
+      }
+    })().finally(() => dayRunning.delete(member.id));
+    dayRunning.set(member.id, task);
+  };
+
+  /** Reads the lab: what became of each member, and instances of the group no member names. */
+  const observe = async (): Promise<void> => {
+    const lab = new Map(
+      listInstances({ home: labHome })
+        .filter((s) => s.info?.group === name)
+        .map((s) => [s.id, s]),
+    );
+    for (const member of state.members.slice()) {
+      if (launching.has(member.id) || retiring.has(member.id)) continue;
+      const seen = lab.get(member.id);
+      const alive = seen?.alive === true && seen.info !== undefined;
+      const launcherAlive =
+        seen?.info !== undefined && isAlive(seen.info.launcherPid, seen.info.launcherStartTime);
+      if (member.lifecycle === 'Terminating') {
+        // A termination a killed controller began: finish it.
+        const act =
+          activity(member.terminateActivity) ??
+          log.start({ description: describeTerminate(member.id), cause: CAUSES.gone(Date.now()) });
+        retire(member, act, member.health === 'Unhealthy');
+      } else if (member.lifecycle === 'Pending') {
+        if (alive && seen.info !== undefined && seen.info.state !== 'starting') {
+          inService(member, seen.info);
+          const act = activity(member.launchActivity);
+          if (act !== undefined && act.StatusCode === 'InProgress') log.finish(act, 'Successful');
+        } else if (!launcherAlive) {
+          // Its launch stopped with the controller that began it: never in service.
+          const act = activity(member.launchActivity);
+          if (act !== undefined && act.StatusCode === 'InProgress')
+            log.finish(act, 'Failed', 'The controller stopped before the instance was in service.');
+          await terminateInstance(member.id, { home: labHome, keepNetwork: true }).catch(() => undefined);
+          removeMember(member);
+          emit('launch-failed', `${member.id}: its launch was interrupted; terminated`, member.id);
+        }
+      } else if (!alive) {
+        const act = log.start({ description: describeTerminate(member.id), cause: CAUSES.gone(Date.now()) });
+        await terminateInstance(member.id, { home: labHome, keepNetwork: true }).catch(() => undefined);
+        log.finish(act, 'Successful');
+        removeMember(member);
+        emit('terminated', `${member.id} is gone (terminated or stopped outside the group)`, member.id);
+      }
+    }
+    const known = new Set(state.members.map((m) => m.id));
+    for (const [id, seen] of lab) {
+      if (known.has(id) || launching.has(id) || seen.info === undefined) continue;
+      const info = seen.info;
+      if (seen.alive && (info.state === 'running' || info.state === 'degraded')) {
+        const member: Member = {
+          id,
+          image: info.image,
+          lifecycle: 'InService',
+          health: 'Healthy',
+          launchedAt: info.startedAt,
+          inServiceAt: new Date(Date.parse(info.startedAt) + (info.bootMs ?? 0)).toISOString(),
+          failures: 0,
+          lastCheck: null,
+          nextTimersAt: fast ? Date.now() + FIRST_DAY_DELAY_MS : null,
+          days: 0,
+          launchActivity: '',
+          terminateActivity: null,
+        };
+        state.members.push(member);
+        summary.adopted.push(id);
+        emit('adopt', `${id} adopted: an instance of the group running without a controller`, id);
+      } else if (info.state !== 'starting' || !isAlive(info.launcherPid, info.launcherStartTime)) {
+        await terminateInstance(id, { home: labHome, keepNetwork: true }).catch(() => undefined);
+        emit('terminated', `${id}: a leftover of the group (${info.state}, not running) terminated`, id);
+      }
+    }
+  };
+
+  const checkHealth = async (group: GroupDefinition): Promise<void> => {
+    const now = Date.now();
+    const due = state.members.filter((m) => !retiring.has(m.id) && dueForCheck(m, group, now));
+    await pool(due, HEALTH_CONCURRENCY, async (member) => {
+      let ok: boolean;
+      let detail: string;
+      try {
+        const results = await runHealthChecks(member.id, await checksFor(group, member.image), {
+          home: labHome,
+        });
+        const failed = results.find((r) => !r.ok);
+        ok = failed === undefined;
+        detail = failed === undefined ? 'all checks passed' : `"${failed.name}" ${failed.detail}`;
+      } catch (error) {
+        ok = false;
+        detail = message(error);
+      }
+      const before = member.lastCheck?.ok;
+      member.lastCheck = { at: new Date().toISOString(), ok, detail };
+      member.failures = ok ? 0 : member.failures + 1;
+      if (before !== ok)
+        emit('health', `${member.id} health ${ok ? 'passes' : 'FAILS'}: ${detail}`, member.id);
+      if (!ok && member.failures >= group.unhealthyThreshold) {
+        member.health = 'Unhealthy';
+        emit('unhealthy', `${member.id} is Unhealthy: ${member.failures} failed checks in a row`, member.id);
+        const at = Date.now();
+        const act = log.start({
+          description: describeTerminate(member.id),
+          cause: CAUSES.unhealthy(at, `${detail}, ${member.failures} checks in a row`),
+          at,
+        });
+        retire(member, act, true);
+      }
+    });
+  };
+
+  const matchCapacity = (group: GroupDefinition): void => {
+    const at = Date.now();
+    const request =
+      state.seenDesired !== group.desired
+        ? `${CAUSES[group.desiredRequest.verb](Date.parse(group.desiredRequest.at), group.desiredRequest.from, group.desired)}  `
+        : '';
+    state.seenDesired = group.desired;
+    const actual = capacityMembers(state.members).length;
+    if (actual < group.desired) {
+      if (at < launchAfter) return;
+      const count = Math.min(group.desired - actual, MAX_LAUNCHES_AT_ONCE);
+      if (count > 0) emit('scale', `capacity ${actual} of ${group.desired}: launching ${count}`);
+      for (let i = 0; i < count; i += 1)
+        launch(group, `${request}${CAUSES.increase(at, actual, group.desired)}`);
+    } else if (actual > group.desired) {
+      const victims = scaleInVictims(state.members, group.image, actual - group.desired);
+      emit('scale', `capacity ${actual} of ${group.desired}: terminating ${victims.length}`);
+      for (const victim of victims) {
+        const act = log.start({
+          description: describeTerminate(victim.id),
+          cause: `${request}${CAUSES.shrink(at, actual, group.desired, victim.id)}`,
+          at,
+        });
+        retire(victim, act, false);
+      }
+    }
+  };
+
+  let lastStatus = '';
+  const pass = async (): Promise<void> => {
+    const t0 = Date.now();
+    const group = readGroup(home, name);
+    await observe();
+    await checkHealth(group);
+    if (fast) for (const member of state.members) if (dueForTimers(member, Date.now())) startDay(member);
+    matchCapacity(group);
+    save();
+    summary.passes += 1;
+    summary.passMs.push(Date.now() - t0);
+    const status = groupStatus(group, state);
+    const text = JSON.stringify(status);
+    if (text !== lastStatus) {
+      lastStatus = text;
+      events.emit({ type: 'group-status', group: name, status, at: new Date().toISOString() });
+    }
+  };
+
+  const settle = async (timers: boolean): Promise<void> => {
+    for (;;) {
+      const work = [...launching.values(), ...retiring.values(), ...(timers ? dayRunning.values() : [])];
+      if (work.length === 0) return;
+      await Promise.all(work);
+    }
+  };
+
+  try {
+    recoverActivities(log, activities, state);
+    const until = options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
+    for (;;) {
+      await pass();
+      if (options.once === true) {
+        await settle(true);
+        break;
+      }
+      if (stopped() || Date.now() >= until) break;
+      await pause(Math.min(options.tickMs ?? 1_000, Math.max(0, until - Date.now())), halt.signal);
+      if (stopped()) break;
+    }
+    // Stopping: what was launched or being terminated is seen through, so nothing is left
+    // half-done; a day in progress stops being watched (the instance finishes it on its own).
+    halt.abort();
+    await settle(true);
+    save();
+    const group = readGroup(home, name);
+    events.emit({
+      type: 'group-status',
+      group: name,
+      status: groupStatus(group, state),
+      at: new Date().toISOString(),
+    });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    release();
+    if (state.members.length === 0) await stopNetworkIfIdle(labHome).catch(() => undefined);
+  }
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+/** Activities a killed controller left InProgress whose instance is no member: they failed with it. */
+function recoverActivities(log: ActivityLog, activities: Map<string, Activity>, state: GroupState): void {
+  const owned = new Set(state.members.flatMap((m) => [m.launchActivity, m.terminateActivity ?? '']));
+  for (const act of activities.values())
+    if (act.StatusCode === 'InProgress' && !owned.has(act.ActivityId))
+      log.finish(act, 'Failed', 'The controller stopped before the activity finished.');
+}
+
+/** Keeps the evidence of the newest terminated instances only. */
+function pruneEvidence(dir: string): void {
+  let entries: Array<{ name: string; at: number }>;
+  try {
+    entries = readdirSync(dir).map((entry) => ({ name: entry, at: statSync(join(dir, entry)).mtimeMs }));
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => b.at - a.at);
+  for (const old of entries.slice(KEPT_EVIDENCE))
+    rmSync(join(dir, old.name), { recursive: true, force: true });
+}
