@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { z } from 'zod';
 import { activitiesFile } from './store.js';
 
@@ -106,9 +106,13 @@ export class ActivityLog {
   }
 
   private append(activity: Activity): void {
-    const fd = openSync(activitiesFile(this.home, this.group), 'a', 0o644);
+    const fd = openSync(activitiesFile(this.home, this.group), 'a+', 0o644);
     try {
-      appendFileSync(fd, `${JSON.stringify(activity)}\n`);
+      // A crash can leave the last line cut short: end it, or this line would be lost with it.
+      const size = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      const cut = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+      appendFileSync(fd, `${cut ? '\n' : ''}${JSON.stringify(activity)}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

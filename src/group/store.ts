@@ -134,11 +134,15 @@ export function writeGroup(home: string, group: GroupDefinition): void {
   writeJsonAtomic(join(groupDir(home, group.name), 'group.json'), group);
 }
 
-/** Names of every group under `home`, sorted. */
+/** Names of every group under `home` (each one `readGroup` reads), sorted. */
 export function groupNames(home: string): string[] {
   try {
     return readdirSync(groupsDir(home))
-      .filter((name) => NAME.test(name) && groupExists(home, name))
+      .filter(
+        (name) =>
+          NAME.test(name) &&
+          groupSchema.safeParse(readJson(join(groupDir(home, name), 'group.json'))).success,
+      )
       .sort();
   } catch {
     return [];

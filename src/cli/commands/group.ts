@@ -93,6 +93,8 @@ Examples:
     )
     .action(async (name: string, flags: CreateFlags) => {
       const desired = size('--desired', flags.desired);
+      const min = flags.min === undefined ? undefined : size('--min', flags.min);
+      const max = flags.max === undefined ? undefined : size('--max', flags.max);
       const checks: HealthCheck[] = [
         ...(flags.healthHttp ?? []).map(httpCheckFromFlag),
         ...(flags.healthCommand ?? []).map(commandCheckFromFlag),
@@ -103,8 +105,10 @@ Examples:
         name,
         image: flags.image,
         desired,
-        min: flags.min === undefined ? desired : size('--min', flags.min),
-        max: flags.max === undefined ? desired : size('--max', flags.max),
+        // A bound not given follows the desired capacity, within the other bound: so that
+        // `--desired 5 --max 3` is refused for its desired capacity, not for a --min never given.
+        min: min ?? Math.min(desired, max ?? desired),
+        max: max ?? Math.max(desired, min ?? desired),
         graceSeconds: seconds('--grace', flags.grace, 0, 86_400, 'GROUP_BAD_TIMING'),
         healthIntervalSeconds: seconds(
           '--health-interval',
