@@ -35,7 +35,7 @@ export interface GroupRunOptions {
   name: string;
   /** `fast`: each instance runs its timers' services shortly after boot, then once a "day"; `real`: systemd's own schedule. */
   timers?: TimersMode;
-  /** With `fast`: how long a day lasts, in ms; default 60 s. */
+  /** With `fast`: how long a day lasts, in ms (each instance's next day comes after 0.5 to 1.5 of it); default 60 s. */
   dayMs?: number;
   /** One reconcile pass (waiting for what it launched and terminated), then stop. */
   once?: boolean;
@@ -287,7 +287,9 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   /** A day passes on the instance (--timers fast): see day.ts. */
   const startDay = (member: Member): void => {
     if (dayRunning.has(member.id)) return;
-    member.nextTimersAt = Date.now() + dayMs;
+    // The next day comes at the instance's own time, as systemd's RandomizedDelaySec spreads
+    // apt's timers over the day: the instances of a group do not all change at once.
+    member.nextTimersAt = Date.now() + Math.round(dayMs * (0.5 + Math.random()));
     member.days += 1;
     const day = member.days;
     const task = (async () => {
