@@ -10,12 +10,17 @@
 //   6. the evidence: what each instance looked up, and its logs diagnosed,
 //   7. the audit that would have caught the image before production,
 //   8. the fixed image (automatic updates disabled): the same timers change nothing,
-//   9. goldgate verify: the as-found image proven mutable (with the cause), the fixed immutable.
+//   9. goldgate verify: the as-found image proven mutable (with the cause), the fixed immutable,
+//  10. the outage: an autoscaling group of 3 from the as-found image, days passing fast; once
+//      the update is published, healthy capacity falls to 0 and the group keeps replacing,
+//      its activities and collected evidence diagnosed,
+//  11. the same group from the fixed image stays at 3 healthy instances.
 // Everything an instance reaches is served by the lab inside namespaces it made.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDebianPackages, ensureNodeModules, run } from './setup-lib.mjs';
 
 const tty = process.stdout.isTTY;
@@ -71,7 +76,37 @@ const version = (id) =>
   goldgateText('lab', 'exec', id, '--', 'dpkg-query', '-W', '-f', '${Version}', 'acme-runtime').trim();
 const healthy = (id) => goldgateJson('lab', 'health', id, '--json').json;
 
+const PUBLISH_UPDATE = [
+  'repo',
+  'publish',
+  'acme',
+  '--suite',
+  'bookworm-security',
+  '--origin',
+  'Debian',
+  '--label',
+  'Debian-Security',
+  '--codename',
+  'bookworm-security',
+  'examples/acme/packages/acme-runtime-1.0+deb12u1',
+];
+
+/** Deletes a group left by an earlier run, if there is one. */
+function removeGroup(name) {
+  spawnSync(process.execPath, ['bin/goldgate.js', 'group', 'delete', name], { encoding: 'utf8' });
+}
+
+/** Polls `test` every second until it holds, or fails the demo after `seconds`. */
+async function until(what, test, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${seconds} s`);
+    await sleep(1000);
+  }
+}
+
 const launched = [];
+let controllerRun;
 try {
   step('1. The app: acme-runtime 1.0 in the lab repository "acme" (main suite bookworm)');
   const repo = join(home, 'repos', 'acme');
@@ -110,20 +145,7 @@ try {
 
   step('4. Upstream publishes a security update: acme-runtime 1.0+deb12u1, to the lab security suite');
   say('Origin Debian, Label Debian-Security: stock unattended-upgrades treats it as a security origin');
-  goldgate(
-    'repo',
-    'publish',
-    'acme',
-    '--suite',
-    'bookworm-security',
-    '--origin',
-    'Debian',
-    '--label',
-    'Debian-Security',
-    '--codename',
-    'bookworm-security',
-    'examples/acme/packages/acme-runtime-1.0+deb12u1',
-  );
+  goldgate(...PUBLISH_UPDATE);
 
   step(
     "5. The instances' apt timers fire (here: their services started now, as the timers would after boot)",
@@ -244,8 +266,83 @@ try {
     `fixed: ${proof.verdict} (${proof.reasons.length} reasons, whole proof in ${(proof.durationMs / 1000).toFixed(1)} s)`,
   );
   say('patches now reach production only by baking a new image and proving it first');
+
+  step('10. The outage: an autoscaling group of 3 from the as-found image');
+  say('the repository as it was before the update, so that the group starts healthy');
+  rmSync(repo, { recursive: true, force: true });
+  goldgateText('repo', 'create', 'acme');
+  goldgateText('repo', 'publish', 'acme', '--suite', 'bookworm', 'examples/acme/packages/acme-runtime-1.0');
+  for (const name of ['acme-web', 'acme-web-fixed']) removeGroup(name);
+  const groupFlags = [
+    '--desired',
+    '3',
+    '--grace',
+    '15',
+    '--health-interval',
+    '2',
+    '--unhealthy-threshold',
+    '2',
+  ];
+  goldgate('group', 'create', 'acme-web', '--image', asFound.id, ...groupFlags);
+  say(
+    '--timers fast: a day passes on each instance every 20 s (its timers run, as they would after a day up)',
+  );
+  console.log('\n$ goldgate group run acme-web --timers fast --day 20');
+  controllerRun = spawn(
+    process.execPath,
+    ['bin/goldgate.js', 'group', 'run', 'acme-web', '--timers', 'fast', '--day', '20'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const stopped = new Promise((done) => controllerRun.on('exit', done));
+  const status = (name) => goldgateJson('group', 'describe', name, '--json').json.Status;
+  await until('3 healthy instances', () => status('acme-web').healthy === 3, 120);
+  console.log('\n$ goldgate repo publish acme --suite bookworm-security ... acme-runtime-1.0+deb12u1');
+  goldgateText(...PUBLISH_UPDATE);
+  say('the security update is published: each instance takes it on its next day');
+  await until(
+    'the group to replace 6 instances with no healthy one left',
+    () => {
+      const now = status('acme-web');
+      return now.healthy === 0 && now.replaced >= 6;
+    },
+    300,
+  );
+  controllerRun.kill('SIGINT');
+  await stopped;
+  controllerRun = undefined;
+  const outage = status('acme-web');
+  check(
+    outage.healthy === 0 && outage.replaced >= 6,
+    `healthy capacity fell to ${outage.healthy} of 3; the group replaced ${outage.replaced} instances, launched ${outage.launched}, and every replacement broke the same way`,
+  );
+  goldgate('group', 'activities', 'acme-web');
+  const groupBundle = join(demoDir, 'acme-web-evidence.tar.gz');
+  goldgate('group', 'collect', 'acme-web', '-o', groupBundle);
+  const groupDiagnosis = goldgateJson('diagnose', groupBundle, ...allow, '--json', '-q').json;
+  const first = groupDiagnosis.causes[0];
+  check(
+    first?.kind === 'package-change' && first.package === 'acme-runtime' && first.by === 'unattended-upgrade',
+    `the group's bundle diagnosed: ${first?.summary ?? 'no cause found'}`,
+  );
+  goldgate('group', 'delete', 'acme-web');
+
+  step('11. The same group from the fixed image, with the update published');
+  goldgate('group', 'create', 'acme-web-fixed', '--image', fixed.id, ...groupFlags);
+  goldgate('group', 'run', 'acme-web-fixed', '--timers', 'fast', '--day', '10', '--duration', '50');
+  const steady = goldgateJson('group', 'describe', 'acme-web-fixed', '--json').json;
+  const days = Math.min(...steady.Instances.map((i) => i.TimerDays));
+  check(
+    steady.Status.healthy === 3 && steady.Status.replaced === 0 && steady.Status.launched === 3,
+    `the fixed group stayed at ${steady.Status.healthy} healthy instances over ${days}+ days each, ${steady.Status.replaced} replaced`,
+  );
+  goldgate('group', 'delete', 'acme-web-fixed');
 } finally {
   step('Clean up: terminate the instances; nothing of theirs is left');
+  if (controllerRun !== undefined) {
+    controllerRun.kill('SIGINT');
+    await new Promise((done) => controllerRun.on('exit', done));
+  }
+  for (const name of ['acme-web', 'acme-web-fixed']) removeGroup(name);
   for (const id of launched) goldgate('lab', 'terminate', id);
   goldgate('lab', 'gc');
 }
@@ -254,7 +351,7 @@ const failed = checks.filter((c) => !c.ok);
 console.log(
   `\n${bold(
     failed.length === 0
-      ? `Demo complete (${checks.length} checks): the incident was reproduced in the lab, explained, and the fixed image stayed immutable.`
+      ? `Demo complete (${checks.length} checks): the incident and its outage were reproduced in the lab, explained, and the fixed image stayed immutable and its group healthy.`
       : `Demo did not go as expected: ${failed.map((c) => c.what).join('; ')}`,
   )}`,
 );
