@@ -51,8 +51,6 @@ export const CAUSES = {
     `At ${causeTime(at)} an instance was taken out of service in response to a health check failure: ${detail}.`,
   gone: (at: number) =>
     `At ${causeTime(at)} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.`,
-  userTerminate: (at: number) =>
-    `At ${causeTime(at)} a user request deleted the AutoScalingGroup and its instances were taken out of service.`,
 } as const;
 
 export const describeLaunch = (id: string): string => `Launching a new EC2 instance: ${id}`;

@@ -67,7 +67,7 @@ function checkSizes(desired: number, min: number, max: number): void {
     throw new UsageError('GROUP_BAD_SIZE', `--max ${max}: a lab group has at most 100 instances`);
 }
 
-/** The stored image by id (or unique prefix), with the health checks its instances get. */
+/** The stored image's full id, after checking that its instances have health checks. */
 async function groupImage(home: string, image: string, checks: HealthCheck[] | null): Promise<string> {
   const stored = findImage(image, home);
   if (stored === undefined)

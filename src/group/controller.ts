@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink, GroupAction } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { findImage } from '../images/store.js';
@@ -81,19 +81,6 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -113,6 +100,10 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   const fast = options.timers === 'fast';
   const dayMs = options.dayMs ?? DEFAULT_DAY_MS;
   readGroup(home, name);
+  if (process.getuid?.() !== 0)
+    throw new EnvironmentError('LAB_NOT_ROOT', 'the lab needs root: a group launches lab instances', {
+      hint: 'run goldgate group run as root',
+    });
   const release = claimController(home, name);
   const log = new ActivityLog(home, name);
   const state = readState(home, name);
@@ -146,6 +137,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   const launching = new Map<string, Promise<void>>();
   const retiring = new Map<string, Promise<void>>();
   const dayRunning = new Map<string, Promise<void>>();
+  const checking = new Map<string, Promise<void>>();
   let launchFailures = 0;
   let launchAfter = 0;
   const activities = new Map(readActivities(home, name).activities.map((a) => [a.ActivityId, a]));
@@ -309,6 +301,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
 
   /** Reads the lab: what became of each member, and instances of the group no member names. */
   const observe = async (): Promise<void> => {
+    const handled = new Set<string>();
     const lab = new Map(
       listInstances({ home: labHome })
         .filter((s) => s.info?.group === name)
@@ -316,6 +309,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     );
     for (const member of state.members.slice()) {
       if (launching.has(member.id) || retiring.has(member.id)) continue;
+      handled.add(member.id);
       const seen = lab.get(member.id);
       const alive = seen?.alive === true && seen.info !== undefined;
       const launcherAlive =
@@ -350,7 +344,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     }
     const known = new Set(state.members.map((m) => m.id));
     for (const [id, seen] of lab) {
-      if (known.has(id) || launching.has(id) || seen.info === undefined) continue;
+      if (known.has(id) || handled.has(id) || launching.has(id) || seen.info === undefined) continue;
       const info = seen.info;
       if (seen.alive && (info.state === 'running' || info.state === 'degraded')) {
         const member: Member = {
@@ -377,40 +371,57 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     }
   };
 
-  const checkHealth = async (group: GroupDefinition): Promise<void> => {
+  /** One health check round of one instance; K failures in a row take it out of service. */
+  const checkOne = async (group: GroupDefinition, member: Member): Promise<void> => {
+    let ok: boolean;
+    let detail: string;
+    try {
+      const results = await runHealthChecks(member.id, await checksFor(group, member.image), {
+        home: labHome,
+      });
+      const failed = results.find((r) => !r.ok);
+      ok = failed === undefined;
+      detail = failed === undefined ? 'all checks passed' : `"${failed.name}" ${failed.detail}`;
+    } catch (error) {
+      ok = false;
+      detail = message(error);
+    }
+    if (member.lifecycle !== 'InService') return;
+    const before = member.lastCheck?.ok;
+    member.lastCheck = { at: new Date().toISOString(), ok, detail };
+    member.failures = ok ? 0 : member.failures + 1;
+    if (before !== ok) emit('health', `${member.id} health ${ok ? 'passes' : 'FAILS'}: ${detail}`, member.id);
+    if (!ok && member.failures >= group.unhealthyThreshold) {
+      member.health = 'Unhealthy';
+      emit('unhealthy', `${member.id} is Unhealthy: ${member.failures} failed checks in a row`, member.id);
+      const at = Date.now();
+      const act = log.start({
+        description: describeTerminate(member.id),
+        cause: CAUSES.unhealthy(at, `${detail}, ${member.failures} checks in a row`),
+        at,
+      });
+      retire(member, act, true);
+    }
+  };
+
+  /**
+   * Starts the checks that are due, at most HEALTH_CONCURRENCY at once, in the background: a
+   * slow check never holds up a pass (launches, replacements). A finished check starts the
+   * next due one, unless this is a single pass.
+   */
+  let current: GroupDefinition = readGroup(home, name);
+  const fillChecks = (): void => {
     const now = Date.now();
-    const due = state.members.filter((m) => !retiring.has(m.id) && dueForCheck(m, group, now));
-    await pool(due, HEALTH_CONCURRENCY, async (member) => {
-      let ok: boolean;
-      let detail: string;
-      try {
-        const results = await runHealthChecks(member.id, await checksFor(group, member.image), {
-          home: labHome,
-        });
-        const failed = results.find((r) => !r.ok);
-        ok = failed === undefined;
-        detail = failed === undefined ? 'all checks passed' : `"${failed.name}" ${failed.detail}`;
-      } catch (error) {
-        ok = false;
-        detail = message(error);
-      }
-      const before = member.lastCheck?.ok;
-      member.lastCheck = { at: new Date().toISOString(), ok, detail };
-      member.failures = ok ? 0 : member.failures + 1;
-      if (before !== ok)
-        emit('health', `${member.id} health ${ok ? 'passes' : 'FAILS'}: ${detail}`, member.id);
-      if (!ok && member.failures >= group.unhealthyThreshold) {
-        member.health = 'Unhealthy';
-        emit('unhealthy', `${member.id} is Unhealthy: ${member.failures} failed checks in a row`, member.id);
-        const at = Date.now();
-        const act = log.start({
-          description: describeTerminate(member.id),
-          cause: CAUSES.unhealthy(at, `${detail}, ${member.failures} checks in a row`),
-          at,
-        });
-        retire(member, act, true);
-      }
-    });
+    for (const member of state.members) {
+      if (checking.size >= HEALTH_CONCURRENCY) return;
+      if (checking.has(member.id) || retiring.has(member.id) || !dueForCheck(member, current, now)) continue;
+      const task = checkOne(current, member).finally(() => {
+        checking.delete(member.id);
+        save();
+        if (options.once !== true && !stopped()) fillChecks();
+      });
+      checking.set(member.id, task);
+    }
   };
 
   const matchCapacity = (group: GroupDefinition): void => {
@@ -419,10 +430,11 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
       state.seenDesired !== group.desired
         ? `${CAUSES[group.desiredRequest.verb](Date.parse(group.desiredRequest.at), group.desiredRequest.from, group.desired)}  `
         : '';
-    state.seenDesired = group.desired;
     const actual = capacityMembers(state.members).length;
+    // Backing off after failed launches: the request stays unseen, for the launches it causes later.
+    if (actual < group.desired && at < launchAfter) return;
+    state.seenDesired = group.desired;
     if (actual < group.desired) {
-      if (at < launchAfter) return;
       const count = Math.min(group.desired - actual, MAX_LAUNCHES_AT_ONCE);
       if (count > 0) emit('scale', `capacity ${actual} of ${group.desired}: launching ${count}`);
       for (let i = 0; i < count; i += 1)
@@ -445,9 +457,16 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   const pass = async (): Promise<void> => {
     const t0 = Date.now();
     const group = readGroup(home, name);
+    current = group;
     await observe();
-    await checkHealth(group);
-    if (fast) for (const member of state.members) if (dueForTimers(member, Date.now())) startDay(member);
+    fillChecks();
+    if (fast)
+      for (const member of state.members) {
+        // Instances that came from a --timers real run get their first day now.
+        if (member.lifecycle === 'InService' && member.nextTimersAt === null)
+          member.nextTimersAt = Date.now() + FIRST_DAY_DELAY_MS;
+        if (dueForTimers(member, Date.now())) startDay(member);
+      }
     matchCapacity(group);
     save();
     summary.passes += 1;
@@ -462,7 +481,12 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
 
   const settle = async (timers: boolean): Promise<void> => {
     for (;;) {
-      const work = [...launching.values(), ...retiring.values(), ...(timers ? dayRunning.values() : [])];
+      const work = [
+        ...launching.values(),
+        ...retiring.values(),
+        ...checking.values(),
+        ...(timers ? dayRunning.values() : []),
+      ];
       if (work.length === 0) return;
       await Promise.all(work);
     }

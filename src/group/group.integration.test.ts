@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bake } from '../bake/bake.js';
@@ -293,6 +293,10 @@ describe('goldgate group', { sequential: true }, () => {
       const images3 = readState(home, 'scaling').members.map((m) => m.image);
       expect(images3.filter((i) => i === asFound.id)).toHaveLength(1);
 
+      // Instances launched under --timers real get their days once a controller runs with fast.
+      await runGroup({ home, name: 'scaling', timers: 'fast', dayMs: 600_000, durationMs: 6_000 });
+      expect(readState(home, 'scaling').members.map((m) => m.days)).toEqual([1, 1, 1]);
+
       // Through the CLI: describe, ls, activities in describe-scaling-activities' shape.
       process.env.GOLDGATE_HOME = home;
       try {
@@ -328,6 +332,55 @@ describe('goldgate group', { sequential: true }, () => {
   );
 
   itWithBase(
+    'a launch that fails is a Failed activity, and a user request made while launches back off keeps its cause',
+    async () => {
+      const fixed = images.get('fixed') as StoredImage;
+      await create('backoff', 'fixed', 1);
+      // The image leaves the store: every launch fails.
+      renameSync(fixed.path, `${fixed.path}.away`);
+      try {
+        let scaled = false;
+        await runGroup({
+          home,
+          name: 'backoff',
+          durationMs: 1_800,
+          events: {
+            emit(event) {
+              // A user scales out while the controller backs off after the failed launch.
+              if (event.type === 'group' && event.action === 'launch-failed' && !scaled) {
+                scaled = true;
+                scaleGroup(home, 'backoff', { desired: 2 });
+              }
+            },
+          },
+        });
+        expect(scaled).toBe(true);
+      } finally {
+        renameSync(`${fixed.path}.away`, fixed.path);
+      }
+      const failed = launches(readActivities(home, 'backoff').activities);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ StatusCode: 'Failed', Progress: 100 });
+      expect(failed[0]?.StatusMessage).toMatch(
+        /^Launching a lab instance failed: image img-[0-9a-f]+ is no longer in the store/,
+      );
+      expect(members('backoff')).toEqual([]);
+
+      await runGroup({ home, name: 'backoff', once: true });
+      const ok = launches(readActivities(home, 'backoff').activities).filter(
+        (a) => a.StatusCode === 'Successful',
+      );
+      expect(ok).toHaveLength(2);
+      for (const a of ok)
+        expect(a.Cause).toContain(
+          'a user request update of AutoScalingGroup constraints changing the desired capacity from 1 to 2.',
+        );
+      await deleteGroup(home, 'backoff');
+    },
+    120_000,
+  );
+
+  itWithBase(
     'a controller killed with SIGKILL, mid-launch and after, is restarted: no duplicate, no orphan; delete and gc leave nothing',
     async () => {
       await create('crash', 'fixed', 2);
@@ -354,6 +407,13 @@ describe('goldgate group', { sequential: true }, () => {
       const interrupted = members('crash');
       const sink = collectingSink();
       await runGroup({ home, name: 'crash', once: true, events: sink });
+      // An interrupted launch is terminated once, and said once.
+      for (const id of interrupted) {
+        const said = sink.events.filter(
+          (e) => e.type === 'group' && e.instance === id && e.action !== 'in-service',
+        );
+        expect(said.length).toBeLessThanOrEqual(1);
+      }
       let now = members('crash');
       expect(now).toHaveLength(2);
       expect(groupInstances('crash')).toEqual(now);

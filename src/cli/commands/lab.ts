@@ -120,7 +120,7 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
               ? info.state
               : 'dead (goldgate lab gc removes it)';
         terminal.out(
-          `${id}  ${state}${info !== undefined ? `  ${info.address ?? '-'}  ${info.image || info.rootfs}  booted in ${info.bootMs ?? '?'} ms` : ''}\n`,
+          `${id}  ${state}${info !== undefined ? `  ${info.address ?? '-'}  ${info.image || info.rootfs}  booted in ${info.bootMs ?? '?'} ms${info.group === null ? '' : `  group ${info.group}`}` : ''}\n`,
         );
       }
     });

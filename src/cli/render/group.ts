@@ -27,7 +27,7 @@ export function groupEventLine(event: GoldgateEvent, color: boolean): string | u
   if (event.type !== 'group') return undefined;
   const bad = event.action === 'unhealthy' || event.action === 'launch-failed' || /FAILS/.test(event.message);
   const text = bad ? style.red(event.message, color) : event.message;
-  return `${clock(event.at)}  ${style.dim(event.action.padEnd(12), color)}${text}\n`;
+  return `${clock(event.at)}  ${style.dim(event.action.padEnd(14), color)}${text}\n`;
 }
 
 function table(rows: string[][]): string {
@@ -48,7 +48,7 @@ export function renderDescribe(group: GroupDescription, color: boolean): string 
     `  desired ${group.DesiredCapacity} (min ${group.MinSize}, max ${group.MaxSize}) · grace ${group.HealthCheckGracePeriod} s · health every ${group.HealthCheckIntervalSeconds} s · unhealthy after ${group.UnhealthyThreshold} failed checks`,
     `  health checks: ${group.HealthChecks === 'image' ? "the image's own (its spec)" : group.HealthChecks.join(', ')}`,
     `  ${statusLine(group.Status, color)}`,
-    `  controller: ${group.Controller.running ? `running (pid ${group.Controller.pid}, since ${group.Controller.since})` : 'not running (goldgate group run keeps the group)'}`,
+    `  controller: ${group.Controller.running ? `running (pid ${group.Controller.pid}, since ${group.Controller.since})` : 'not running (goldgate group run keeps the group): health as the controller last saw it'}`,
   ];
   if (group.Instances.length === 0) return `${lines.join('\n')}\n  no instances\n`;
   const rows = [
