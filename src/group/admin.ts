@@ -67,16 +67,22 @@ function checkSizes(desired: number, min: number, max: number): void {
     throw new UsageError('GROUP_BAD_SIZE', `--max ${max}: a lab group has at most 100 instances`);
 }
 
-/** The stored image's full id, after checking that its instances have health checks. */
-async function groupImage(home: string, image: string, checks: HealthCheck[] | null): Promise<string> {
+/** The stored image's full id and, unless the group has checks of its own, the image's checks. */
+async function groupImage(
+  home: string,
+  image: string,
+  checks: HealthCheck[] | null,
+): Promise<{ id: string; checks: HealthCheck[] | null }> {
   const stored = findImage(image, home);
   if (stored === undefined)
     throw new UsageError('GROUP_NO_IMAGE', `no image "${image}"`, {
       hint: 'give the id of a baked or imported image (goldgate images)',
     });
-  // Fails now, with its hint, rather than at the first health check.
-  if (checks === null) await imageHealthChecks(join(stored.path, 'rootfs'));
-  return stored.id;
+  // Read now: fails with its hint before anything runs, and a spec changed later changes nothing.
+  return {
+    id: stored.id,
+    checks: checks === null ? await imageHealthChecks(join(stored.path, 'rootfs')) : null,
+  };
 }
 
 export async function createGroup(options: CreateGroupOptions): Promise<GroupDefinition> {
@@ -96,10 +102,11 @@ export async function createGroup(options: CreateGroupOptions): Promise<GroupDef
   if (!Number.isInteger(threshold) || threshold < 1)
     throw new UsageError('GROUP_BAD_TIMING', `--unhealthy-threshold must be a whole number, 1 or more`);
   const now = new Date().toISOString();
+  const image = await groupImage(options.home, options.image, checks);
   const group: GroupDefinition = {
     schemaVersion: 1,
     name: options.name,
-    image: await groupImage(options.home, options.image, checks),
+    image: image.id,
     desired: options.desired,
     min: options.min,
     max: options.max,
@@ -107,6 +114,7 @@ export async function createGroup(options: CreateGroupOptions): Promise<GroupDef
     healthIntervalSeconds: interval,
     unhealthyThreshold: threshold,
     checks,
+    imageChecks: image.checks === null ? {} : { [image.id]: image.checks },
     createdAt: now,
     desiredRequest: { at: now, from: 0, verb: 'created' },
   };
@@ -141,7 +149,13 @@ export function scaleGroup(
 /** The image new launches use; running instances keep theirs, as with a launch template change. */
 export async function setGroupImage(home: string, name: string, image: string): Promise<GroupDefinition> {
   const group = readGroup(home, name);
-  const updated: GroupDefinition = { ...group, image: await groupImage(home, image, group.checks) };
+  const next = await groupImage(home, image, group.checks);
+  // The old image's checks stay: its instances run on, and are checked as before.
+  const updated: GroupDefinition = {
+    ...group,
+    image: next.id,
+    imageChecks: next.checks === null ? group.imageChecks : { ...group.imageChecks, [next.id]: next.checks },
+  };
   writeGroup(home, updated);
   return updated;
 }

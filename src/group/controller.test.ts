@@ -21,6 +21,7 @@ describe('group run', () => {
       healthIntervalSeconds: 5,
       unhealthyThreshold: 3,
       checks: null,
+      imageChecks: {},
       createdAt: '2026-11-27T08:00:00.000Z',
       desiredRequest: { at: '2026-11-27T08:00:00.000Z', from: 0, verb: 'created' },
     });

@@ -147,6 +147,9 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   const checksByImage = new Map<string, Promise<HealthCheck[]>>();
   const checksFor = (group: GroupDefinition, image: string): Promise<HealthCheck[]> => {
     if (group.checks !== null) return Promise.resolve(group.checks);
+    const recorded = group.imageChecks[image];
+    if (recorded !== undefined) return Promise.resolve(recorded);
+    // An instance of an image the group never had (adopted after a set-image was undone): its spec's.
     let checks = checksByImage.get(image);
     if (checks === undefined) {
       const stored = findImage(image, home);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bake } from '../bake/bake.js';
@@ -329,6 +329,38 @@ describe('goldgate group', { sequential: true }, () => {
       expect(existsSync(groupDir(home, 'scaling'))).toBe(false);
     },
     300_000,
+  );
+
+  itWithBase(
+    "the image's checks are read when it becomes the group's: a spec moved away later changes nothing",
+    async () => {
+      const spec = join(home, 'moved.yaml');
+      copyFileSync(join(EXAMPLES, 'specs/fixed.yaml'), spec);
+      const dir = dirname(dirname(dirname(baseRootfs() as string)));
+      const { image } = await bake(spec, { home, cacheDir: dir, basePolicy: 'any' });
+      const group = await createGroup({
+        home,
+        name: 'moved',
+        image: image.id,
+        desired: 1,
+        min: 1,
+        max: 1,
+        graceSeconds: 0,
+        healthIntervalSeconds: 1,
+        unhealthyThreshold: 2,
+      });
+      expect(group.imageChecks[image.id]?.map((c) => c.name)).toEqual([
+        'acme http health',
+        'acme health command',
+      ]);
+      rmSync(spec);
+      const summary = await runGroup({ home, name: 'moved', durationMs: 6_000 });
+      expect(summary.replaced).toBe(0);
+      const [member] = readState(home, 'moved').members;
+      expect(member?.lastCheck).toMatchObject({ ok: true, detail: 'all checks passed' });
+      await deleteGroup(home, 'moved');
+    },
+    120_000,
   );
 
   itWithBase(

@@ -49,6 +49,7 @@ function group(change: Partial<GroupDefinition> = {}): GroupDefinition {
     healthIntervalSeconds: 5,
     unhealthyThreshold: 3,
     checks: null,
+    imageChecks: {},
     createdAt: iso(T0 - 60_000),
     desiredRequest: { at: iso(T0 - 60_000), from: 0, verb: 'created' },
     ...change,

@@ -30,6 +30,7 @@ function definition(name: string, change: Partial<GroupDefinition> = {}): GroupD
     healthIntervalSeconds: 5,
     unhealthyThreshold: 3,
     checks: [{ name: 'web', http: { port: 80, path: '/', expect: 200 } }],
+    imageChecks: {},
     createdAt: '2026-11-27T08:00:00.000Z',
     desiredRequest: { at: '2026-11-27T08:00:00.000Z', from: 0, verb: 'created' },
     ...change,
@@ -75,6 +76,9 @@ describe('group definitions', () => {
     expect(readGroup(home, 'web')).toEqual(group);
     const imageChecks = definition('api', {
       checks: null,
+      imageChecks: {
+        'img-3f2a9c01b4d5': [{ name: 'shell', command: { argv: ['/bin/true'], expectExit: 0 } }],
+      },
       desiredRequest: { at: 'x', from: 2, verb: 'updated' },
     });
     writeGroup(home, imageChecks);

@@ -55,6 +55,11 @@ const groupSchema = z.object({
   unhealthyThreshold: z.number().int().min(1),
   /** Health checks given when the group was created; null: each instance's image's own checks. */
   checks: z.array(healthCheckSchema).nullable(),
+  /**
+   * Without checks of its own: each image's checks, read from its spec when the image became
+   * the group's (create, set-image), so that a spec moved or edited later changes nothing.
+   */
+  imageChecks: z.record(z.string(), z.array(healthCheckSchema)).default({}),
   createdAt: z.string(),
   /** The last user request that set the desired capacity, for the cause of what it started. */
   desiredRequest: z.object({ at: z.string(), from: z.number().int(), verb: z.enum(['created', 'updated']) }),

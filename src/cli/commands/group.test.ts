@@ -22,6 +22,7 @@ function defineGroup(home: string, name: string, change: Partial<GroupDefinition
     healthIntervalSeconds: 5,
     unhealthyThreshold: 3,
     checks: null,
+    imageChecks: {},
     createdAt: CREATED,
     desiredRequest: { at: CREATED, from: 0, verb: 'created' },
     ...change,
