@@ -12,8 +12,7 @@ import { daemonsOf } from '../lab/net/network.js';
 import { readInstance } from '../lab/state.js';
 import asg from '../logs/parsers/asg-activities/index.js';
 import { parseText } from '../logs/read.js';
-import { buildDeb } from '../repo/build-deb.js';
-import { createRepo, publish } from '../repo/repo.js';
+import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
@@ -30,7 +29,7 @@ import { groupDir, readState } from './store.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXAMPLES = join(ROOT, 'examples/acme');
-const UPDATE = '1.0+deb12u1';
+const UPDATE = ACME_UPDATE;
 const homes = labHomes('goldgate-group-');
 let home = '';
 const images = new Map<string, StoredImage>();
@@ -90,12 +89,7 @@ describe('goldgate group', { sequential: true }, () => {
     if (base === undefined) return; // the fast tier: every test here is skipped
     const cacheDir = dirname(dirname(dirname(base)));
     home = homes.create();
-    await createRepo('acme', { home });
-    const debs = join(home, 'debs');
-    await publish('acme', [await buildDeb(join(EXAMPLES, 'packages/acme-runtime-1.0'), debs)], {
-      suite: 'bookworm',
-      home,
-    });
+    await publishAcmeApp(home);
     for (const spec of ['as-found', 'fixed']) {
       const { image } = await bake(join(EXAMPLES, 'specs', `${spec}.yaml`), {
         home,
@@ -105,13 +99,7 @@ describe('goldgate group', { sequential: true }, () => {
       images.set(spec, image);
     }
     // Upstream publishes the breaking security update after the images were baked.
-    await publish('acme', [await buildDeb(join(EXAMPLES, `packages/acme-runtime-${UPDATE}`), debs)], {
-      suite: 'bookworm-security',
-      origin: 'Debian',
-      label: 'Debian-Security',
-      codename: 'bookworm-security',
-      home,
-    });
+    await publishAcmeUpdate(home);
   }, 900_000);
   afterAll(homes.cleanUp, 180_000);
 

@@ -3,8 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bake } from '../bake/bake.js';
-import { buildDeb } from '../repo/build-deb.js';
-import { createRepo, publish } from '../repo/repo.js';
+import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
 import { hostMountsUnder, labHomes } from '../test-support/lab-home.js';
@@ -21,7 +20,7 @@ import { findImage } from './store.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXAMPLES = join(ROOT, 'examples/acme');
-const UPDATE = '1.0+deb12u1';
+const UPDATE = ACME_UPDATE;
 const homes = labHomes('goldgate-import-');
 let home = '';
 let work = '';
@@ -78,12 +77,7 @@ describe('bring your own image', { sequential: true }, () => {
     const cacheDir = dirname(dirname(dirname(base)));
     home = homes.create();
     work = join(home, 'work');
-    await createRepo('acme', { home });
-    const debs = join(home, 'debs');
-    await publish('acme', [await buildDeb(join(EXAMPLES, 'packages/acme-runtime-1.0'), debs)], {
-      suite: 'bookworm',
-      home,
-    });
+    await publishAcmeApp(home);
     // Two trees as another tool would leave them: baked here, then copied out and changed by hand.
     for (const spec of ['as-found', 'fixed'] as const) {
       const { image } = await bake(join(EXAMPLES, 'specs', `${spec}.yaml`), {
@@ -98,13 +92,7 @@ describe('bring your own image', { sequential: true }, () => {
       writeFileSync(join(tree, 'etc/motd'), `built elsewhere (${spec})\n`);
       trees[spec] = tree;
     }
-    await publish('acme', [await buildDeb(join(EXAMPLES, `packages/acme-runtime-${UPDATE}`), debs)], {
-      suite: 'bookworm-security',
-      origin: 'Debian',
-      label: 'Debian-Security',
-      codename: 'bookworm-security',
-      home,
-    });
+    await publishAcmeUpdate(home);
   }, 900_000);
   afterAll(homes.cleanUp, 180_000);
 

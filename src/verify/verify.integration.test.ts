@@ -8,9 +8,8 @@ import type { StoredImage } from '../images/store.js';
 import { gc, listInstances } from '../lab/instance.js';
 import { daemonsOf } from '../lab/net/network.js';
 import { readInstance } from '../lab/state.js';
-import { buildDeb } from '../repo/build-deb.js';
-import { createRepo, publish } from '../repo/repo.js';
 import { loadSpec } from '../spec/load.js';
+import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
@@ -26,7 +25,7 @@ import { verifyImage } from './verify.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXAMPLES = join(ROOT, 'examples/acme');
-const UPDATE = '1.0+deb12u1';
+const UPDATE = ACME_UPDATE;
 const homes = labHomes('goldgate-verify-');
 let home = '';
 let cacheDir = '';
@@ -152,21 +151,10 @@ describe('goldgate verify', { sequential: true }, () => {
     if (base === undefined) return; // the fast tier: every test here is skipped
     cacheDir = dirname(dirname(dirname(base)));
     home = homes.create();
-    await createRepo('acme', { home });
-    const debs = join(home, 'debs');
-    await publish('acme', [await buildDeb(join(EXAMPLES, 'packages/acme-runtime-1.0'), debs)], {
-      suite: 'bookworm',
-      home,
-    });
+    await publishAcmeApp(home);
     for (const spec of ['as-found', 'fixed']) await bakeSpec(spec, join(EXAMPLES, 'specs', `${spec}.yaml`));
     // The security update is published after the bake, as upstream published it.
-    await publish('acme', [await buildDeb(join(EXAMPLES, `packages/acme-runtime-${UPDATE}`), debs)], {
-      suite: 'bookworm-security',
-      origin: 'Debian',
-      label: 'Debian-Security',
-      codename: 'bookworm-security',
-      home,
-    });
+    await publishAcmeUpdate(home);
     await cachedBootstrap(
       { suite: 'bookworm', variant: 'minbase', include: ['cloud-init', 'systemd-sysv'] },
       cacheDir,
