@@ -126,7 +126,17 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
       at: new Date().toISOString(),
       ...(instance === undefined ? {} : { instance }),
     });
+  let current: GroupDefinition = readGroup(home, name);
   const save = (): void => writeState(home, name, state);
+  let lastStatus = '';
+  /** The group's status, whenever it changed: after a pass, a check, a launch or a termination. */
+  const emitStatus = (): void => {
+    const status = groupStatus(current, state);
+    const text = JSON.stringify(status);
+    if (text === lastStatus) return;
+    lastStatus = text;
+    events.emit({ type: 'group-status', group: name, status, at: new Date().toISOString() });
+  };
   // Stops the controller's own waiting (a day's services in progress) once it stops.
   const halt = new AbortController();
   const onAbort = (): void => halt.abort();
@@ -204,6 +214,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
         summary.replaced += 1;
       }
       save();
+      emitStatus();
       emit('terminated', `${member.id} terminated`, member.id);
     })().finally(() => retiring.delete(member.id));
     retiring.set(member.id, task);
@@ -277,6 +288,9 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
       `${member.id} is InService (${info.state} in ${info.bootMs ?? '?'} ms, ${info.address ?? 'no address'})`,
       member.id,
     );
+    // With no grace period its first check is due now, not at the next pass.
+    if (options.once !== true && !stopped()) fillChecks();
+    emitStatus();
   };
 
   /** A day passes on the instance (--timers fast): see day.ts. */
@@ -404,6 +418,8 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
         at,
       });
       retire(member, act, true);
+      // Its replacement launches now, not at the next pass.
+      if (!stopped()) matchCapacity(current);
     }
   };
 
@@ -412,7 +428,6 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
    * slow check never holds up a pass (launches, replacements). A finished check starts the
    * next due one, unless this is a single pass.
    */
-  let current: GroupDefinition = readGroup(home, name);
   const fillChecks = (): void => {
     const now = Date.now();
     for (const member of state.members) {
@@ -421,6 +436,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
       const task = checkOne(current, member).finally(() => {
         checking.delete(member.id);
         save();
+        emitStatus();
         if (options.once !== true && !stopped()) fillChecks();
       });
       checking.set(member.id, task);
@@ -456,7 +472,6 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     }
   };
 
-  let lastStatus = '';
   const pass = async (): Promise<void> => {
     const t0 = Date.now();
     const group = readGroup(home, name);
@@ -474,12 +489,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     save();
     summary.passes += 1;
     summary.passMs.push(Date.now() - t0);
-    const status = groupStatus(group, state);
-    const text = JSON.stringify(status);
-    if (text !== lastStatus) {
-      lastStatus = text;
-      events.emit({ type: 'group-status', group: name, status, at: new Date().toISOString() });
-    }
+    emitStatus();
   };
 
   const settle = async (timers: boolean): Promise<void> => {
