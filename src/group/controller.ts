@@ -214,8 +214,8 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
         summary.replaced += 1;
       }
       save();
-      emitStatus();
       emit('terminated', `${member.id} terminated`, member.id);
+      emitStatus();
     })().finally(() => retiring.delete(member.id));
     retiring.set(member.id, task);
   };
