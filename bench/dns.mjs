@@ -18,10 +18,11 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { machineFacts } from './common.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -302,13 +303,7 @@ try {
 
   const rate = (ms) => Math.round(mb / (ms / 1000));
   const result = {
-    machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      jq: spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim(),
-    },
+    machine: machineFacts({ jq: spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim() }),
     command: `node bench/dns.mjs --size-mb ${sizeMb} --runs ${runs} --jq-runs ${jqRuns}`,
     // Other work on the machine shows here: the medians of several runs are the figures to use.
     loadAverage1m: { before: +loadBefore.toFixed(2), after: +loadavg()[0].toFixed(2) },

@@ -17,11 +17,12 @@
 //   node bench/drift.mjs [--runs 20] [--aide-runs 3] [--skip-build] [--incident-only]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { machineFacts } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const project = dirname(here);
@@ -104,16 +105,10 @@ function timed(argv, options) {
   return { ms: performance.now() - started, result };
 }
 
-const cpuModel = cpus()[0]?.model ?? 'unknown';
 const result = {
-  machine: {
-    cpu: cpuModel,
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    node: process.version,
+  machine: machineFacts({
     aide: (({ stdout, stderr }) => `${stdout}${stderr}`.split('\n')[0].trim())(run(['aide', '--version'])),
-  },
+  }),
   command: `node bench/drift.mjs --runs ${runs} --aide-runs ${aideRuns}${values['incident-only'] ? ' --incident-only' : ''}`,
   scope: SCOPE,
 };
@@ -304,7 +299,7 @@ try {
     same: unexplained.length === 0,
   };
 
-  const machine = `${cpuModel}, ${cpus().length} cores, ${result.machine.memoryGiB} GiB`;
+  const machine = `${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB`;
   console.log(`\n## Drift detection vs AIDE (${result.machine.aide})\n`);
   console.log(
     '| machine | command | files in scope | goldgate ms (median / first call / whole process) | AIDE check ms (1 worker / all) | ratio (median) | AIDE init ms |',

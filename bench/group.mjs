@@ -26,7 +26,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { cpus, homedir, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -35,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bake } from '../dist/bake/bake.js';
+import { machineFacts, TEST_BASE } from './common.mjs';
 import { cachedBootstrap } from '../dist/bake/mmdebstrap.js';
 import { deleteGroup, describeGroup, listGroups } from '../dist/group/admin.js';
 import { runGroup } from '../dist/group/controller.js';
@@ -46,12 +47,6 @@ import { daemonsOf } from '../dist/lab/net/network.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const project = dirname(here);
 const BIN = join(project, 'bin/goldgate.js');
-/** The shared test base (src/test-support/test-base.ts): the cache entry the tests and the other benches use. */
-const TEST_BASE = {
-  suite: 'bookworm',
-  variant: 'minbase',
-  include: ['busybox', 'systemd-sysv', 'unattended-upgrades'],
-};
 /** A small image whose health checks are cheap (the `hardened` spec of verify.integration.test.ts). */
 const SPEC = `name: bench-group
 base: { suite: bookworm, variant: minbase }
@@ -156,19 +151,9 @@ function cli(args) {
   return child.stdout;
 }
 
-const cpuModel =
-  /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ??
-  cpus()[0]?.model ??
-  'unknown';
 const loadBefore = loadavg();
 const result = {
-  machine: {
-    cpu: cpuModel,
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    node: process.version,
-  },
+  machine: machineFacts(),
   command: `node bench/group.mjs --runs ${runs} --size ${size} --hold-seconds ${holdMs / 1000} --reconcile-size ${bigSize} --reconcile-seconds ${reconcileMs / 1000} --reconcile-interval ${reconcileInterval}${values['skip-group'] ? ' --skip-group' : ''}${values['skip-reconcile'] ? ' --skip-reconcile' : ''}`,
   image: { spec: SPEC, base: TEST_BASE },
   note: 'Other jobs may share this machine: see loadAverage. Times are wall-clock.',

@@ -16,7 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { cpus, homedir, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -30,13 +30,8 @@ import { gc, launchInstance, listInstances, terminateInstance } from '../dist/la
 import { liveNetwork } from '../dist/lab/net/network.js';
 import { buildDeb } from '../dist/repo/build-deb.js';
 import { createRepo, publish } from '../dist/repo/repo.js';
+import { machineFacts, TEST_BASE } from './common.mjs';
 
-/** The shared test base (src/test-support/test-base.ts): the same cache entry the full test tier uses. */
-const TEST_BASE = {
-  suite: 'bookworm',
-  variant: 'minbase',
-  include: ['busybox', 'systemd-sysv', 'unattended-upgrades'],
-};
 const here = dirname(fileURLToPath(import.meta.url));
 const project = dirname(here);
 const { values } = parseArgs({
@@ -118,14 +113,9 @@ const baseRootfs = await cachedBootstrap(TEST_BASE, join(cache, 'test'));
 const work = mkdtempSync(join(tmpdir(), 'goldgate-bench-lab-'));
 const labHome = join(work, 'lab');
 const result = {
-  machine: {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    node: process.version,
+  machine: machineFacts({
     mmdebstrap: spawnSync('mmdebstrap', ['--version'], { encoding: 'utf8' }).stdout.trim(),
-  },
+  }),
   command: `node bench/lab.mjs --runs ${runs} --parallel ${parallel} --bake-runs ${bakeRuns}${values['skip-bake'] ? ' --skip-bake' : ''}${values['skip-launch'] ? ' --skip-launch' : ''}`,
   image: { rootfs: baseRootfs, request: TEST_BASE },
 };

@@ -8,7 +8,7 @@
 //   node bench/verify.mjs [--runs 10]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, release, tmpdir, totalmem } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -18,15 +18,11 @@ import { cachedBootstrap } from '../dist/bake/mmdebstrap.js';
 import { gc, launchInstance, terminateInstance } from '../dist/lab/index.js';
 import { buildDeb } from '../dist/repo/build-deb.js';
 import { createRepo, publish } from '../dist/repo/repo.js';
+import { machineFacts, TEST_BASE } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const project = dirname(here);
 const EXAMPLES = join(project, 'examples/acme');
-const TEST_BASE = {
-  suite: 'bookworm',
-  variant: 'minbase',
-  include: ['busybox', 'systemd-sysv', 'unattended-upgrades'],
-};
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
 if (process.getuid?.() !== 0) {
@@ -66,13 +62,7 @@ function goldgateVerify(id) {
 }
 
 try {
-  results.machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    node: process.version,
-  };
+  results.machine = machineFacts();
   log('setting up: the acme repository, the example images, the security update');
   await cachedBootstrap(TEST_BASE, cacheDir);
   await createRepo('acme', { home });
