@@ -1,12 +1,12 @@
 import { execInInstance } from '../lab/instance.js';
-import { cronJobs, cronRunning, runCronJobs } from '../verify/cron.js';
-import { scheduledTimers, serviceRuns, startServices } from '../verify/systemd.js';
+import { advanceTime } from '../verify/fast-forward.js';
+import { scheduledTimers } from '../verify/systemd.js';
 import type { TimerRun } from '../verify/types.js';
 
 // `--timers fast`: a day passes on a running instance. apt.systemd.daily runs a periodic job
 // only when its stamp is a day old, so the stamps are aged by a day first (inside the
-// instance, so that a link there never leads out of it); then the service of every active
-// timer starts once, in their After= order, then each cron job once.
+// instance, so that a link there never leads out of it); then time is fast-forwarded as
+// verify does it (verify/fast-forward.ts).
 
 const DAY_S = 86_400;
 
@@ -27,8 +27,9 @@ export async function ageAptStamps(id: string, labHome: string, now = Date.now()
 }
 
 /**
- * One day on the instance: its apt stamps aged, every timer's service started once, its cron
- * jobs run once. Returns what ran, with results; an abort stops the waiting (what started runs on).
+ * One day on the instance: its apt stamps aged, then time fast-forwarded (every timer's
+ * service once, its cron jobs once). Returns what ran, with results; an abort stops the
+ * waiting (what started runs on).
  */
 export async function passDay(
   id: string,
@@ -38,16 +39,5 @@ export async function passDay(
   signal?: AbortSignal,
 ): Promise<TimerRun[]> {
   await ageAptStamps(id, labHome);
-  const timers = await scheduledTimers(id, labHome);
-  await startServices(
-    id,
-    labHome,
-    timers.map((t) => t.service),
-    timeoutMs,
-    signal,
-  );
-  const runs = await serviceRuns(id, labHome, timers, 'fast-forward');
-  if (await cronRunning(id, labHome))
-    runs.push(...(await runCronJobs(id, labHome, cronJobs(`/proc/${instancePid}/root`), timeoutMs, signal)));
-  return runs;
+  return advanceTime(id, labHome, instancePid, await scheduledTimers(id, labHome), timeoutMs, signal);
 }

@@ -95,7 +95,7 @@ const SERVICE_PROPS = [
 export async function serviceRuns(
   id: string,
   home: string,
-  timers: ScheduledTimer[],
+  timers: readonly ScheduledTimer[],
   triggered: TimerRun['triggered'],
 ): Promise<TimerRun[]> {
   const blocks = await show(

@@ -11,12 +11,12 @@ import type { InstanceInfo } from '../lab/instance.js';
 import type { ResolverLogRecord } from '../lab/net/dns.js';
 import type { HealthCheck } from '../spec/schema.js';
 import { ageInDays, ageStamps } from './age.js';
-import { cronJobs, cronRunning, runCronJobs } from './cron.js';
 import { normalName, summarizeDns } from './dns.js';
 import { collectDrift } from './drift.js';
 import { diagnoseBundle, gatherEvidence, linkCauses, logTimeline } from './evidence.js';
 import { storeReport } from './store.js';
-import { failedUnits, scheduledTimers, serviceRuns, settle, startServices } from './systemd.js';
+import { advanceTime } from './fast-forward.js';
+import { failedUnits, scheduledTimers, serviceRuns, settle } from './systemd.js';
 import type { ScheduledTimer } from './systemd.js';
 import type {
   HealthPhase,
@@ -204,18 +204,7 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
           const timeoutMs = options.fastForwardTimeoutMs ?? 10 * 60_000;
           await Promise.all(
             running.map(async (r) => {
-              await startServices(
-                r.info.id,
-                labHome,
-                r.timers.map((t) => t.service),
-                timeoutMs,
-              );
-              r.runs = await serviceRuns(r.info.id, labHome, r.timers, 'fast-forward');
-              if (await cronRunning(r.info.id, labHome)) {
-                const jobs = cronJobs(`/proc/${r.info.pid}/root`);
-                r.runs.push(...(await runCronJobs(r.info.id, labHome, jobs, timeoutMs)));
-                await settle(r.info.id, labHome, timeoutMs);
-              }
+              r.runs = await advanceTime(r.info.id, labHome, r.info.pid, r.timers, timeoutMs);
             }),
           );
         },
