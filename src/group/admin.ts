@@ -7,7 +7,7 @@ import { runCommand } from '../core/run.js';
 import { findExecutable } from '../core/which.js';
 import { findImage } from '../images/store.js';
 import { imageHealthChecks } from '../lab/image-health.js';
-import { listInstances, terminateInstance } from '../lab/instance.js';
+import { terminateInstance } from '../lab/instance.js';
 import { stopNetworkIfIdle } from '../lab/net/network.js';
 import type { HealthCheck } from '../spec/schema.js';
 import { gatherEvidence } from '../verify/evidence.js';
@@ -19,6 +19,7 @@ import {
   checkGroupName,
   evidenceDir,
   groupExists,
+  groupInstances,
   groupNames,
   liveController,
   readGroup,
@@ -197,7 +198,7 @@ export interface GroupDescription {
 export function describeGroup(home: string, name: string): GroupDescription {
   const group = readGroup(home, name);
   const state = readState(home, name);
-  const lab = new Map(listInstances({ home: join(home, 'lab') }).map((s) => [s.id, s]));
+  const lab = new Map(groupInstances(home, name).map((s) => [s.id, s]));
   const controller = liveController(home, name);
   return {
     AutoScalingGroupName: group.name,
@@ -247,13 +248,6 @@ export function groupActivities(home: string, name: string): { Activities: Activ
   return { Activities: activities, unreadable };
 }
 
-/** Instances of the group the lab runs: by the group recorded with each (members or not). */
-function groupInstances(home: string, name: string): string[] {
-  return listInstances({ home: join(home, 'lab') })
-    .filter((s) => s.info?.group === name)
-    .map((s) => s.id);
-}
-
 /** Terminates the group's instances and removes it. Refused while its controller runs. */
 export async function deleteGroup(home: string, name: string): Promise<{ terminated: string[] }> {
   readGroup(home, name);
@@ -267,7 +261,10 @@ export async function deleteGroup(home: string, name: string): Promise<{ termina
       },
     );
   const labHome = join(home, 'lab');
-  const ids = new Set([...groupInstances(home, name), ...readState(home, name).members.map((m) => m.id)]);
+  const ids = new Set([
+    ...groupInstances(home, name).map((s) => s.id),
+    ...readState(home, name).members.map((m) => m.id),
+  ]);
   const terminated: string[] = [];
   await Promise.all(
     [...ids].map(async (id) => {
@@ -317,9 +314,9 @@ export async function collectGroup(home: string, name: string, output: string): 
       terminated.push(...readdirSync(bundle));
     }
     const live: string[] = [];
-    for (const status of listInstances({ home: labHome })) {
+    for (const status of groupInstances(home, name)) {
       const info = status.info;
-      if (info?.group !== name || !status.alive) continue;
+      if (info === undefined || !status.alive) continue;
       await gatherEvidence(labHome, info.id, { upper: info.upper, merged: `/proc/${info.pid}/root` }, bundle);
       live.push(info.id);
     }

@@ -6,11 +6,11 @@ import { silent } from '../core/events.js';
 import { findImage } from '../images/store.js';
 import { runHealthChecks } from '../lab/health.js';
 import { imageHealthChecks } from '../lab/image-health.js';
-import { launchInstance, listInstances, terminateInstance } from '../lab/instance.js';
+import { launchInstance, liveInstance, terminateInstance } from '../lab/instance.js';
 import type { InstanceInfo } from '../lab/instance.js';
 import { stopNetworkIfIdle } from '../lab/net/network.js';
 import { isAlive } from '../lab/proc.js';
-import { newInstanceId } from '../lab/state.js';
+import { newInstanceId, readInstance } from '../lab/state.js';
 import type { HealthCheck } from '../spec/schema.js';
 import { gatherEvidence } from '../verify/evidence.js';
 import type { Activity } from './activities.js';
@@ -25,7 +25,7 @@ import {
   scaleInVictims,
 } from './plan.js';
 import type { GroupDefinition, GroupState, Member } from './store.js';
-import { claimController, evidenceDir, readGroup, readState, writeState } from './store.js';
+import { claimController, evidenceDir, groupInstances, readGroup, readState, writeState } from './store.js';
 
 export type TimersMode = 'fast' | 'real';
 
@@ -99,7 +99,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   const reposDir = join(home, 'repos');
   const fast = options.timers === 'fast';
   const dayMs = options.dayMs ?? DEFAULT_DAY_MS;
-  readGroup(home, name);
+  let current: GroupDefinition = readGroup(home, name);
   if (process.getuid?.() !== 0)
     throw new EnvironmentError('LAB_NOT_ROOT', 'the lab needs root: a group launches lab instances', {
       hint: 'run goldgate group run as root',
@@ -126,7 +126,6 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
       at: new Date().toISOString(),
       ...(instance === undefined ? {} : { instance }),
     });
-  let current: GroupDefinition = readGroup(home, name);
   const save = (): void => writeState(home, name, state);
   let lastStatus = '';
   /** The group's status, whenever it changed: after a pass, a check, a launch or a termination. */
@@ -190,14 +189,14 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     save();
     emit('terminate', `${describeTerminate(member.id)} (${unhealthy ? 'unhealthy' : 'capacity'})`, member.id);
     const task = (async () => {
-      const info = listInstances({ home: labHome }).find((s) => s.id === member.id);
-      if (info?.info !== undefined) {
+      const info = readInstance(labHome, member.id);
+      if (info !== undefined) {
         const out = evidenceDir(home, name);
         mkdirSync(out, { recursive: true });
         await gatherEvidence(
           labHome,
           member.id,
-          { upper: info.info.upper, merged: `/proc/${info.info.pid}/root` },
+          { upper: info.upper, merged: `/proc/${info.pid}/root` },
           out,
         ).catch(() => undefined);
         pruneEvidence(out);
@@ -303,7 +302,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     const day = member.days;
     const task = (async () => {
       try {
-        const pid = listInstances({ home: labHome }).find((s) => s.id === member.id)?.info?.pid ?? 0;
+        const { pid } = liveInstance(labHome, member.id);
         const runs = await passDay(member.id, labHome, pid, 10 * 60_000, halt.signal);
         if (stopped()) return;
         const ran = runs.map((r) => `${r.service} ${r.result}`).join(', ');
@@ -319,11 +318,7 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   /** Reads the lab: what became of each member, and instances of the group no member names. */
   const observe = async (): Promise<void> => {
     const handled = new Set<string>();
-    const lab = new Map(
-      listInstances({ home: labHome })
-        .filter((s) => s.info?.group === name)
-        .map((s) => [s.id, s]),
-    );
+    const lab = new Map(groupInstances(home, name).map((s) => [s.id, s]));
     for (const member of state.members.slice()) {
       if (launching.has(member.id) || retiring.has(member.id)) continue;
       handled.add(member.id);

@@ -2,6 +2,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writ
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
+import { listInstances } from '../lab/instance.js';
+import type { InstanceStatus } from '../lab/instance.js';
 import { isAlive, processStartTime } from '../lab/proc.js';
 import { writeJsonAtomic } from '../lab/state.js';
 import type { HealthCheck } from '../spec/schema.js';
@@ -229,4 +231,9 @@ export function claimController(home: string, name: string): () => void {
     }
   }
   throw new UsageError('GROUP_CONTROLLER_RUNNING', `another controller is claiming group ${name}`);
+}
+
+/** The lab's instances of the group, members or not: by the group each records in instance.json. */
+export function groupInstances(home: string, name: string): InstanceStatus[] {
+  return listInstances({ home: join(home, 'lab') }).filter((s) => s.info?.group === name);
 }
