@@ -15,7 +15,7 @@ describe('parseDeb822', () => {
     const text = [
       '# apt .sources comment',
       'Types: deb deb-src',
-      'URIs: http://deb.debian.org/debian',
+      'URIs: http://deb.distro-mirror.example/debian',
       '# a comment inside a paragraph',
       'Suites: bookworm bookworm-updates',
       'Components: main',
@@ -39,7 +39,7 @@ describe('parseDeb822', () => {
         line: 2,
         fields: [
           ['Types', 'deb deb-src', 2],
-          ['URIs', 'http://deb.debian.org/debian', 3],
+          ['URIs', 'http://deb.distro-mirror.example/debian', 3],
           ['Suites', 'bookworm bookworm-updates', 5],
           ['Components', 'main', 6],
         ],

@@ -405,7 +405,7 @@ describe('problems', () => {
           '  - { http: { port: 8080, path: health } }',
           '  - { name: both, http: { port: 1, path: / }, command: { argv: [x] } }',
           '  - { command: { argv: [] } }',
-          'dnsAllow: ["*.debian.org", "bad domain"]',
+          'dnsAllow: ["*.distro-mirror.example", "bad domain"]',
         ),
       ),
     ).toEqual([
@@ -417,7 +417,7 @@ describe('problems', () => {
       'acme.yaml:10:27 health[0].http.path: must start with /',
       'acme.yaml:11:47 health[1].command: give one of http, command or unit, not http and command',
       'acme.yaml:12:18 health[2].command.argv: must have at least the program to run',
-      'acme.yaml:13:28 dnsAllow[1]: must be a domain (deb.debian.org) or *.suffix (*.debian.org)',
+      'acme.yaml:13:39 dnsAllow[1]: must be a domain (deb.distro-mirror.example) or *.suffix (*.distro-mirror.example)',
     ]);
   });
 

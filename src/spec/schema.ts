@@ -300,7 +300,7 @@ export const ImageSpecSchema = strict({
         .string()
         .transform((d) => d.toLowerCase().replace(/\.$/, ''))
         .refine((d) => DOMAIN.test(d), {
-          error: 'must be a domain (deb.debian.org) or *.suffix (*.debian.org)',
+          error: 'must be a domain (deb.distro-mirror.example) or *.suffix (*.distro-mirror.example)',
         }),
     )
     .optional(),

@@ -230,7 +230,7 @@ function bigReport(count: number, dnsPerInstance: number, hours: number): Verify
       add({
         at: at((spanMs * q) / dnsPerInstance),
         kind: 'dns',
-        summary: refused ? 'deb.debian.org A: REFUSED' : 'acme.repo.goldgate.internal A: NOERROR',
+        summary: refused ? 'deb.distro-mirror.example A: REFUSED' : 'acme.repo.goldgate.internal A: NOERROR',
         ok: !refused,
       });
     }
@@ -283,7 +283,7 @@ describe('the verify HTML page', () => {
     );
     expect(html).toContain('<code>1.0</code> → <code>1.0+deb12u1</code>');
     expect(html).toMatch(/<summary>Noise: 19 paths changed as expected at runtime/);
-    expect(html).toContain('<code>deb.debian.org</code>');
+    expect(html).toContain('<code>deb.distro-mirror.example</code>');
     expect(html).toContain('exit 1 (expected 0): missing /etc/acme/v2.conf');
   });
 

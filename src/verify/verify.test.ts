@@ -118,16 +118,16 @@ describe('DNS lookups', () => {
           'i-1',
           [
             query('acme.repo.goldgate.internal', 'NOERROR', 'i-1', 1),
-            query('Deb.Debian.org', 'REFUSED', 'i-1'),
+            query('Deb.Distro-Mirror.example', 'REFUSED', 'i-1'),
           ],
         ],
-        ['i-2', [query('deb.debian.org', 'REFUSED', 'i-2')]],
+        ['i-2', [query('deb.distro-mirror.example', 'REFUSED', 'i-2')]],
       ]),
       ['*.goldgate.internal'],
     );
     expect(dns).toEqual([
       expect.objectContaining({
-        name: 'deb.debian.org',
+        name: 'deb.distro-mirror.example',
         queries: 2,
         rcodes: { REFUSED: 2 },
         answered: false,

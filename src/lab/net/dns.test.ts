@@ -146,14 +146,14 @@ describe('answerQuery', () => {
     const { options, records } = labOptions();
     const nx = ask(query([{ type: 'A', name: 'nope.goldgate.internal' }]), options).packet;
     expect(nx).toMatchObject({ rcode: 'NXDOMAIN', flag_aa: true, flag_ra: false, answers: [] });
-    for (const name of ['deb.debian.org', 'notgoldgate.internal', 'internal', '.']) {
+    for (const name of ['deb.distro-mirror.example', 'notgoldgate.internal', 'internal', '.']) {
       const { packet, record } = ask(query([{ type: 'A', name }]), options);
       expect(packet, name).toMatchObject({ rcode: 'REFUSED', flag_aa: false, flag_ra: false, answers: [] });
       expect(packet?.questions, name).toHaveLength(1);
       records.push(record as ResolverLogRecord);
     }
     expect(records.map((r) => [r.query_name, r.rcode])).toEqual([
-      ['deb.debian.org.', 'REFUSED'],
+      ['deb.distro-mirror.example.', 'REFUSED'],
       ['notgoldgate.internal.', 'REFUSED'],
       ['internal.', 'REFUSED'],
       ['.', 'REFUSED'],
@@ -264,7 +264,7 @@ describe('answerQuery', () => {
     const two = ask(
       query([
         { type: 'A', name: 'web.goldgate.internal' },
-        { type: 'A', name: 'deb.debian.org' },
+        { type: 'A', name: 'deb.distro-mirror.example' },
       ]),
       options,
     );
@@ -371,7 +371,7 @@ describe('answerQuery', () => {
       ['web.goldgate.internal', 'A', FROM],
       ['Web.GoldGate.Internal', 'AAAA', FROM],
       ['nope.goldgate.internal', 'A', { ...FROM, address: '127.0.0.1', transport: 'TCP' }],
-      ['deb.debian.org', 'A', { ...FROM, address: '192.168.7.10' }],
+      ['deb.distro-mirror.example', 'A', { ...FROM, address: '192.168.7.10' }],
     ];
     for (const [name, type, source] of asked) {
       const { record } = answerQuery(query([{ type, name }]), source, options);
@@ -388,7 +388,7 @@ describe('answerQuery', () => {
       ['web.goldgate.internal', 'A', 'NOERROR', 'i-lab0001', '10.213.0.5', ['10.213.0.1']],
       ['web.goldgate.internal', 'AAAA', 'NOERROR', 'i-lab0001', '10.213.0.5', []],
       ['nope.goldgate.internal', 'A', 'NXDOMAIN', 'i-local', '127.0.0.1', []],
-      ['deb.debian.org', 'A', 'REFUSED', null, '192.168.7.10', []],
+      ['deb.distro-mirror.example', 'A', 'REFUSED', null, '192.168.7.10', []],
     ]);
     expect(parsed.records[0]).toMatchObject({
       vpcId: 'vpc-lab',
@@ -433,7 +433,7 @@ describe('answerQuery on hostile input', () => {
   const seeds = [
     query([{ type: 'A', name: 'web.goldgate.internal' }]),
     query([{ type: 'AAAA', name: 'WEB.goldgate.internal' }], { additionals: [opt(DNSSEC_OK)] }),
-    query([{ type: 'TXT', name: 'deb.debian.org' }], { additionals: [opt()] }),
+    query([{ type: 'TXT', name: 'deb.distro-mirror.example' }], { additionals: [opt()] }),
     query([{ type: 'A', name: 'nope.goldgate.internal' }], {
       answers: [{ type: 'A', name: 'nope.goldgate.internal', ttl: 1, data: '1.2.3.4' }],
       authorities: [{ type: 'NS', name: 'goldgate.internal', ttl: 1, data: 'ns.goldgate.internal' }],
@@ -510,7 +510,7 @@ describe('startResolver on real sockets', () => {
       const client = new Resolver({ timeout: 5000, tries: 1 });
       client.setServers([`127.0.0.1:${resolver.port}`]);
       expect(await client.resolve4('web.goldgate.internal')).toEqual(['10.213.0.1']);
-      await expect(client.resolve4('deb.debian.org')).rejects.toMatchObject({ code: 'EREFUSED' });
+      await expect(client.resolve4('deb.distro-mirror.example')).rejects.toMatchObject({ code: 'EREFUSED' });
       await expect(client.resolve6('web.goldgate.internal')).rejects.toMatchObject({ code: 'ENODATA' });
       await expect(client.resolve4('nope.goldgate.internal')).rejects.toMatchObject({ code: 'ENOTFOUND' });
       await vi.waitFor(() => expect(records).toHaveLength(4));
@@ -523,7 +523,7 @@ describe('startResolver on real sockets', () => {
       expect(parsed.problems).toEqual([]);
       expect(parsed.records.map((r) => [r.name, r.type, r.rcode, r.instance, r.srcaddr, r.answers])).toEqual([
         ['web.goldgate.internal', 'A', 'NOERROR', 'i-local', '127.0.0.1', ['10.213.0.1']],
-        ['deb.debian.org', 'A', 'REFUSED', 'i-local', '127.0.0.1', []],
+        ['deb.distro-mirror.example', 'A', 'REFUSED', 'i-local', '127.0.0.1', []],
         ['web.goldgate.internal', 'AAAA', 'NOERROR', 'i-local', '127.0.0.1', []],
         ['nope.goldgate.internal', 'A', 'NXDOMAIN', 'i-local', '127.0.0.1', []],
       ]);
@@ -542,7 +542,7 @@ describe('startResolver on real sockets', () => {
       await once(socket, 'connect');
       const ask = (id: number, name: string) =>
         frame(encode({ type: 'query', id, flags: RECURSION_DESIRED, questions: [{ type: 'A', name }] }));
-      socket.write(Buffer.concat([ask(1, 'web.goldgate.internal'), ask(2, 'deb.debian.org')]));
+      socket.write(Buffer.concat([ask(1, 'web.goldgate.internal'), ask(2, 'deb.distro-mirror.example')]));
       const third = ask(3, 'i-lab0002.goldgate.internal');
       socket.write(third.subarray(0, 1)); // half of the length
       await vi.waitFor(() => expect(responses).toHaveLength(2));
@@ -561,7 +561,7 @@ describe('startResolver on real sockets', () => {
       await vi.waitFor(() => expect(records).toHaveLength(4));
       expect(records.map((r) => [r.query_name, r.transport, r.srcids.instance])).toEqual([
         ['web.goldgate.internal.', 'TCP', 'i-local'],
-        ['deb.debian.org.', 'TCP', 'i-local'],
+        ['deb.distro-mirror.example.', 'TCP', 'i-local'],
         ['i-lab0002.goldgate.internal.', 'TCP', 'i-local'],
         ['nope.goldgate.internal.', 'TCP', 'i-local'],
       ]);

@@ -19,7 +19,7 @@ describe('collectAptSources', () => {
       sources: [
         {
           types: ['deb'],
-          uris: ['http://deb.debian.org/debian'],
+          uris: ['http://deb.distro-mirror.example/debian'],
           suites: ['bookworm'],
           components: ['main', 'contrib', 'non-free-firmware'],
           options: {},
@@ -30,7 +30,7 @@ describe('collectAptSources', () => {
         },
         {
           types: ['deb-src'],
-          uris: ['http://deb.debian.org/debian'],
+          uris: ['http://deb.distro-mirror.example/debian'],
           suites: ['bookworm'],
           components: ['main'],
           options: {},
@@ -63,7 +63,7 @@ describe('collectAptSources', () => {
         },
         {
           types: ['deb'],
-          uris: ['http://deb.debian.org/debian'],
+          uris: ['http://deb.distro-mirror.example/debian'],
           suites: ['bookworm-backports'],
           components: ['main'],
           options: {},
@@ -74,7 +74,7 @@ describe('collectAptSources', () => {
         },
         {
           types: ['deb-src'],
-          uris: ['http://deb.debian.org/debian'],
+          uris: ['http://deb.distro-mirror.example/debian'],
           suites: ['bookworm-backports'],
           components: ['main'],
           options: {},
