@@ -133,7 +133,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     throw new UsageError('LAB_NO_SYSTEMD', `${rootfs} cannot boot in the lab: ${initIssue}`, {
       hint: 'goldgate audit still reads this image; the lab and verify need an image that boots systemd',
     });
-  const cloudInit = existsSync(join(rootfs, 'usr/bin/cloud-init'));
+  const cloudInit = openDirRootFs(rootfs).exists('/usr/bin/cloud-init');
   if (options.userData !== undefined && !cloudInit)
     throw new UsageError('LAB_NO_CLOUD_INIT', `${rootfs} has no cloud-init: user-data would be ignored`, {
       hint: "add cloud-init to the spec's packages, or launch without --user-data",
