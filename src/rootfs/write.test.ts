@@ -12,23 +12,10 @@ import {
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { snapshot } from '../test-support/confine.js';
 import { tempDir, writeTree } from '../test-support/tree.js';
 import type { TreeEntry } from '../test-support/tree.js';
 import { openRootWriter } from './write.js';
-
-/** Every entry under a directory with its kind, size and mtime: what "unchanged" means here. */
-export function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (path: string, rel: string): void => {
-    for (const name of readdirSync(path).sort()) {
-      const stats = lstatSync(join(path, name));
-      out.push(`${rel}/${name} ${stats.mode.toString(8)} ${stats.size} ${stats.mtimeMs}`);
-      if (stats.isDirectory()) walk(join(path, name), `${rel}/${name}`);
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 /**
  * A root beside a sentinel directory outside it (holding one file), and a host path outside
