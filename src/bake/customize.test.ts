@@ -2,8 +2,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silent } from '../core/events.js';
-import { ImageSpecSchema } from '../spec/schema.js';
-import type { ImageSpec } from '../spec/schema.js';
+import { parseSpec } from '../spec/load.js';
 import { sentinel } from '../test-support/confine.js';
 import { makeTree, tempDir, writeTree } from '../test-support/tree.js';
 import {
@@ -53,14 +52,20 @@ describe("bake's customisation confined to the image", () => {
     });
     const repo = tempDir('goldgate-repo-');
     writeTree(repo, { '/dists/bookworm/Release': 'Suite: bookworm\n' });
-    const spec = ImageSpecSchema.parse({
-      name: 'acme-web',
-      base: { suite: 'bookworm' },
-      repositories: [
-        { lab: 'acme', suites: ['bookworm'] },
-        { uri: 'http://deb.distro-mirror.example/debian', suites: ['bookworm'], components: ['main'] },
-      ],
-    }) as ImageSpec;
+    const { spec } = await parseSpec(
+      [
+        'name: acme-web',
+        'base: { suite: bookworm }',
+        'repositories:',
+        '  - lab: acme',
+        '    suites: [bookworm]',
+        '  - uri: http://deb.distro-mirror.example/debian',
+        '    suites: [bookworm]',
+        '    components: [main]',
+      ].join('\n'),
+      join(tempDir(), 'spec.yaml'),
+    );
+    if (spec === undefined) throw new Error('the test spec does not validate');
     const options = await configureRepositories(
       root,
       spec,

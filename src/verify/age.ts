@@ -1,11 +1,7 @@
-import { lstatSync, realpathSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { posix } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { openDirRootFs } from '../rootfs/dir.js';
-import type { RootFs } from '../rootfs/types.js';
-import { openRootWriter } from '../rootfs/write.js';
-import type { Ownership } from '../rootfs/write.js';
+import { openLayerWriter } from '../rootfs/layer.js';
 
 // `--image-age`: an instance that boots as an image baked that long ago would. systemd decides
 // whether a persistent timer missed a run from its stamp's mtime, and apt.systemd.daily
@@ -53,25 +49,6 @@ export function persistentTimers(rootfs: string): string[] {
 }
 
 /**
- * The directory `dir` is in the image, its links followed inside the image as the reader
- * (and the instance) would: its directories that exist resolved, those missing kept as
- * named. Undefined when a link on the way leads nowhere in the image or to something that
- * is not a directory: nothing is written for it.
- */
-function imageDir(fs: RootFs, dir: string): string | undefined {
-  let base = '/';
-  const parts = dir.split('/').filter((p) => p !== '');
-  for (const [index, part] of parts.entries()) {
-    const here = base === '/' ? `/${part}` : `${base}/${part}`;
-    if (fs.lstat(here) === undefined) return [here, ...parts.slice(index + 1)].join('/');
-    const resolved = fs.resolve(here);
-    if (resolved === undefined || fs.stat(resolved)?.kind !== 'dir') return undefined;
-    base = resolved;
-  }
-  return base;
-}
-
-/**
  * Writes the stamps of an image aged by `ageMs` into an instance's (still empty) upper layer:
  * a stamp for each persistent timer, and every apt periodic stamp the image has, all with
  * the mtime `now - ageMs`. Empty stamps stand for the image's own (systemd and apt read only
@@ -82,42 +59,29 @@ function imageDir(fs: RootFs, dir: string): string | undefined {
  */
 export function ageStamps(lower: string, upper: string, ageMs: number, now = Date.now()): string[] {
   const at = new Date(now - ageMs);
-  const fs = openDirRootFs(lower);
-  const lowerRoot = realpathSync(lower);
-  const writer = openRootWriter(upper, { label: 'verify --image-age' });
-  // Resolved paths have no link in them: a plain lstat under the lower root stays inside it.
-  const lowerStats = (path: string): Stats | undefined =>
-    lstatSync(lowerRoot + path, { throwIfNoEntry: false });
-  const like = (path: string): Ownership | undefined => {
-    const stats = lowerStats(path);
-    return stats?.isDirectory() === true
-      ? { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid }
-      : undefined;
-  };
-  const stamp = (path: string, own: Stats | undefined): void => {
-    writer.mkdirp(posix.dirname(path), { like });
-    writer.writeFile(path, '', {
+  const layer = openLayerWriter(lower, upper, 'verify --image-age');
+  const stamp = (path: string, own: Stats | undefined): void =>
+    layer.writeFile(path, '', {
       mtime: at,
       ...(own === undefined ? { mode: 0o644 } : { mode: own.mode & 0o7777, uid: own.uid, gid: own.gid }),
     });
-  };
   const written: string[] = [];
   const timers = persistentTimers(lower);
-  const stamps = timers.length > 0 ? imageDir(fs, STAMPS) : undefined;
+  const stamps = timers.length > 0 ? layer.imageDir(STAMPS) : undefined;
   if (stamps !== undefined) {
     for (const timer of timers) {
       const path = `${stamps}/stamp-${timer}`;
-      const own = lowerStats(path);
+      const own = layer.imageStats(path);
       if (own !== undefined && !own.isFile()) continue;
       stamp(path, own);
       written.push(path);
     }
   }
-  const periodic = imageDir(fs, APT_PERIODIC);
-  if (periodic !== undefined && fs.stat(periodic)?.kind === 'dir') {
-    for (const entry of fs.readdir(periodic)) {
+  const periodic = layer.imageDir(APT_PERIODIC);
+  if (periodic !== undefined && layer.image.stat(periodic)?.kind === 'dir') {
+    for (const entry of layer.image.readdir(periodic)) {
       if (entry.kind !== 'file') continue;
-      stamp(entry.path, lowerStats(entry.path));
+      stamp(entry.path, layer.imageStats(entry.path));
       written.push(entry.path);
     }
   }
