@@ -10,6 +10,8 @@ export { normalizeImagePath, openDirRootFs } from './dir.js';
 export { openTarRootFs, safeEntryPath } from './tar.js';
 export { openRootWriter } from './write.js';
 export type { MkdirOptions, Ownership, RootWriter, RootWriterOptions, WriteOptions } from './write.js';
+export { openLayerWriter } from './layer.js';
+export type { LayerWriter } from './layer.js';
 export { walkImagePath } from './walk.js';
 export type { WalkOptions, WalkResult } from './walk.js';
 
