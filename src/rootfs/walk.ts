@@ -50,14 +50,14 @@ export function walkImagePath(root: string, path: string, options: WalkOptions):
   const queue = path.split('/').filter((p) => p !== '' && p !== '.');
   const stack: string[] = [];
   let hops = 0;
-  let last: Stats | undefined = lstatSync(root);
+  // What the walk stands on: null when not known yet (the root, after `..` or a link), looked up once at the end.
+  let last: Stats | undefined | null = null;
   let lastIsPhantom = false;
   while (queue.length > 0) {
     const part = queue.shift() as string;
     if (part === '..') {
       stack.pop();
-      // The parent of a directory walked through is a directory.
-      last = lstatSync(hostOf(root, `/${stack.join('/')}`), { throwIfNoEntry: false });
+      last = null;
       lastIsPhantom = false;
       continue;
     }
@@ -96,8 +96,7 @@ export function walkImagePath(root: string, path: string, options: WalkOptions):
       const target = readlinkSync(hostOf(root, candidate), 'utf8');
       if (target.startsWith('/')) stack.length = 0;
       queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-      // A link to the root itself (`/`, `..`) ends the walk on the directory it leads to.
-      last = lstatSync(hostOf(root, `/${stack.join('/')}`), { throwIfNoEntry: false });
+      last = null;
       lastIsPhantom = false;
       continue;
     }
@@ -109,7 +108,8 @@ export function walkImagePath(root: string, path: string, options: WalkOptions):
     if (!isLast) cache?.set(candidate, candidate);
   }
   const resolved = `/${stack.join('/')}`;
-  return lastIsPhantom
-    ? { ok: true, path: resolved, stats: undefined, phantom: true }
-    : { ok: true, path: resolved, stats: last };
+  if (lastIsPhantom) return { ok: true, path: resolved, stats: undefined, phantom: true };
+  // A link to the root itself (`/`, `..`) ends the walk on the directory it leads to.
+  if (last === null) last = lstatSync(hostOf(root, resolved), { throwIfNoEntry: false });
+  return { ok: true, path: resolved, stats: last };
 }
