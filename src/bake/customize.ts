@@ -97,12 +97,12 @@ export async function installDebs(root: string, debs: readonly string[]): Promis
   const writer = openRootWriter(root, { label: 'debs' });
   writer.freshDir(BAKE_DEBS);
   const inside: string[] = [];
-  for (const [index, deb] of debs.entries()) {
-    const path = `${BAKE_DEBS}/${index}-${basename(deb)}`;
-    writer.copyIn(deb, path, { mode: 0o644, uid: 0, gid: 0 });
-    inside.push(path);
-  }
   try {
+    for (const [index, deb] of debs.entries()) {
+      const path = `${BAKE_DEBS}/${index}-${basename(deb)}`;
+      writer.copyIn(deb, path, { mode: 0o644, uid: 0, gid: 0 });
+      inside.push(path);
+    }
     const result = await runProgram('chroot', [root, 'dpkg', '-i', ...inside], CHROOT_ENV);
     if (result.code !== 0) {
       const missing = [
