@@ -1,25 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  lchownSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, join, posix } from 'node:path';
+import { basename, join } from 'node:path';
 import { GoldgateError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { FileSpec, ImageSpec, LabRepository } from '../spec/schema.js';
 import { parsePackage } from '../spec/schema.js';
 import { repoUri } from '../lab/net/names.js';
+import { openDirRootFs } from '../rootfs/dir.js';
+import { openRootWriter } from '../rootfs/write.js';
 
 /** The result of a child process that ran to its end (whatever its exit status). */
 export interface RunResult {
@@ -69,13 +57,34 @@ export function lastLines(output: string, count = 15): string {
   return output.trimEnd().split('\n').slice(-count).join('\n');
 }
 
-/** Keeps maintainer scripts from starting services inside the image while it is built. */
+const POLICY = '/usr/sbin/policy-rc.d';
+const POLICY_ASIDE = '/usr/sbin/.policy-rc.d.goldgate-aside';
+
+/**
+ * Keeps maintainer scripts from starting services inside the image while it is built. An
+ * image's own policy (a file, or a link to one inside the image) is kept; anything else at
+ * the path (a link leading nowhere in the image) is set aside and put back by the returned
+ * function, which also removes the directories made for the policy.
+ */
 export function blockServiceStarts(root: string): () => void {
-  const policy = join(root, 'usr/sbin/policy-rc.d');
-  const existed = existsSync(policy);
-  if (!existed) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  if (openDirRootFs(root).stat(POLICY)?.kind === 'file') return () => undefined;
+  const writer = openRootWriter(root, { label: 'bake' });
+  const created: string[] = [];
+  writer.mkdirp('/usr/sbin', { created });
+  const setAside = writer.lstat(POLICY) !== undefined;
+  if (setAside) writer.rename(POLICY, POLICY_ASIDE);
+  writer.writeFile(POLICY, '#!/bin/sh\nexit 101\n', { mode: 0o755, uid: 0, gid: 0 });
   return () => {
-    if (!existed) rmSync(policy, { force: true });
+    writer.remove(POLICY);
+    if (setAside) writer.rename(POLICY_ASIDE, POLICY);
+    for (const dir of created.reverse()) {
+      try {
+        writer.remove(dir);
+      } catch (error) {
+        // Something was installed there: the directory stays.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
+      }
+    }
   };
 }
 
@@ -85,15 +94,15 @@ export function blockServiceStarts(root: string): () => void {
  */
 export async function installDebs(root: string, debs: readonly string[]): Promise<void> {
   if (debs.length === 0) return;
-  const dir = join(root, 'tmp', 'goldgate-debs');
-  mkdirSync(dir, { recursive: true });
+  const writer = openRootWriter(root, { label: 'debs' });
+  writer.freshDir(BAKE_DEBS);
   const inside: string[] = [];
-  for (const [index, deb] of debs.entries()) {
-    const name = `${index}-${basename(deb)}`;
-    copyFileSync(deb, join(dir, name));
-    inside.push(`/tmp/goldgate-debs/${name}`);
-  }
   try {
+    for (const [index, deb] of debs.entries()) {
+      const path = `${BAKE_DEBS}/${index}-${basename(deb)}`;
+      writer.copyIn(deb, path, { mode: 0o644, uid: 0, gid: 0 });
+      inside.push(path);
+    }
     const result = await runProgram('chroot', [root, 'dpkg', '-i', ...inside], CHROOT_ENV);
     if (result.code !== 0) {
       const missing = [
@@ -115,10 +124,12 @@ export async function installDebs(root: string, debs: readonly string[]): Promis
       });
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    writer.remove(BAKE_DEBS, { recursive: true });
   }
 }
 
+/** Where bake copies local .debs inside the image while dpkg installs them (removed after). */
+const BAKE_DEBS = '/tmp/goldgate-debs';
 /** Where bake copies lab repositories inside the image while it installs from them (removed after). */
 const BAKE_REPOS = '/tmp/goldgate-bake-repos';
 const BAKE_LIST = '/tmp/goldgate-bake-sources.list';
@@ -141,17 +152,17 @@ export async function configureRepositories(
   sink: EventSink,
 ): Promise<string[] | undefined> {
   const updateLines: string[] = [];
-  const sourcesDir = join(root, 'etc/apt/sources.list.d');
-  mkdirSync(sourcesDir, { recursive: true });
+  const writer = openRootWriter(root, { label: 'repositories' });
+  const sourcesDir = '/etc/apt/sources.list.d';
+  writer.mkdirp(sourcesDir);
+  // A directory made here, all of whose parents are real directories inside the image: cp writes into it.
+  const copies = spec.repositories.some((repo) => 'lab' in repo) ? writer.freshDir(BAKE_REPOS) : undefined;
   for (const repo of spec.repositories) {
     if ('lab' in repo) {
-      const copy = join(root, BAKE_REPOS, repo.lab);
-      mkdirSync(join(root, BAKE_REPOS), { recursive: true });
-      rmSync(copy, { recursive: true, force: true });
       // cp -a keeps dists/<suite> a relative symlink to its snapshot, which apt follows.
-      await checked('cp', ['-a', repoDir(repo.lab), copy], 'repositories');
-      writeFileSync(
-        join(sourcesDir, `goldgate-${repo.lab}.list`),
+      await checked('cp', ['-a', repoDir(repo.lab), join(copies as string, repo.lab)], 'repositories');
+      writer.writeFile(
+        `${sourcesDir}/goldgate-${repo.lab}.list`,
         labLines(repo, repoUri(repo.lab))
           .map((l) => `${l}\n`)
           .join(''),
@@ -169,8 +180,8 @@ export async function configureRepositories(
     } else {
       const options = repo.signedBy === undefined ? '' : ` [signed-by=${repo.signedBy}]`;
       const name = createHash('sha256').update(repo.uri).digest('hex').slice(0, 8);
-      writeFileSync(
-        join(sourcesDir, `goldgate-uri-${name}.list`),
+      writer.writeFile(
+        `${sourcesDir}/goldgate-uri-${name}.list`,
         repo.suites
           .map((suite) => `deb${options} ${repo.uri} ${suite} ${repo.components.join(' ')}\n`)
           .join(''),
@@ -178,10 +189,10 @@ export async function configureRepositories(
     }
   }
   if (updateLines.length === 0) {
-    rmSync(join(root, BAKE_REPOS), { recursive: true, force: true });
+    writer.remove(BAKE_REPOS, { recursive: true });
     return undefined;
   }
-  writeFileSync(join(root, BAKE_LIST), updateLines.map((l) => `${l}\n`).join(''));
+  writer.writeFile(BAKE_LIST, updateLines.map((l) => `${l}\n`).join(''));
   return ['-o', `Dir::Etc::sourcelist=${BAKE_LIST}`, '-o', 'Dir::Etc::sourceparts=-'];
 }
 
@@ -208,13 +219,14 @@ export async function installLabPackages(
     ]);
   // The lists are bake-time state: the image gets them again with its own apt-get update.
   await inImage(root, 'packages', ['apt-get', 'clean']);
-  rmSync(join(root, BAKE_LIST), { force: true });
-  rmSync(join(root, BAKE_REPOS), { recursive: true, force: true });
-  const lists = join(root, 'var/lib/apt/lists');
+  const writer = openRootWriter(root, { label: 'packages' });
+  writer.remove(BAKE_LIST);
+  writer.remove(BAKE_REPOS, { recursive: true });
+  const lists = '/var/lib/apt/lists';
   // apt names a list after its URI with / as _: _tmp_goldgate-bake-repos_acme_dists_bookworm_Release
   const marker = BAKE_REPOS.replaceAll('/', '_');
-  for (const entry of existsSync(lists) ? readdirSync(lists) : [])
-    if (entry.includes(marker)) rmSync(join(lists, entry), { force: true });
+  for (const entry of openDirRootFs(root).readdir(lists))
+    if (entry.name.includes(marker)) writer.remove(`${lists}/${entry.name}`);
 }
 
 /** Splits the spec's packages: those a lab repository offers are installed from it, the rest go into the base. */
@@ -229,67 +241,30 @@ export function splitPackages(spec: ImageSpec, offer: LabOffer): { base: string[
   return { base, lab };
 }
 
-/** Writes the spec's files into the image: parents made inside the root, mode and numeric owner set. */
+/**
+ * Writes the spec's files into the image through the confined writer: parents made inside
+ * the root, a symlink at the path replaced (never written through), mode and numeric owner set.
+ */
 export function writeFiles(root: string, files: readonly FileSpec[]): void {
+  const writer = openRootWriter(root, { label: 'files' });
   for (const file of files) {
-    const target = hostPath(root, file.path, true);
-    const existing = lstatSync(target, { throwIfNoEntry: false });
-    if (existing?.isDirectory() === true)
-      throw new UsageError('BAKE_FILE_IS_DIRECTORY', `files: ${file.path} is a directory in the image`);
-    // Written beside and renamed: a symlink already at the path is replaced, never written through.
-    const temp = `${target}.goldgate-tmp`;
-    if (file.content !== undefined) writeFileSync(temp, file.content);
-    else if (file.source !== undefined) copyFileSync(file.source.path, temp);
-    chmodSync(temp, Number.parseInt(file.mode, 8));
     const { uid, gid } = resolveOwner(root, file.owner, file.path);
-    lchownSync(temp, uid, gid);
-    renameSync(temp, target);
+    const options = { mode: Number.parseInt(file.mode, 8), uid, gid };
+    if (file.content !== undefined) writer.writeFile(file.path, file.content, options);
+    else if (file.source !== undefined) writer.copyIn(file.source.path, file.path, options);
   }
 }
 
 /** Writes NoCloud seed files so cloud-init finds the spec's user-data without a datasource. */
 export function writeUserData(root: string, name: string, userData: string): void {
-  const dir = hostPath(root, '/var/lib/cloud/seed/nocloud/user-data', true);
-  const seed = posix.dirname(dir);
-  writeFileSync(join(seed, 'user-data'), userData);
-  writeFileSync(join(seed, 'meta-data'), `instance-id: ${name}\nlocal-hostname: ${name}\n`);
-}
-
-/**
- * The host path of an image path, with symlinks in its directories resolved inside the root
- * (an absolute link target is taken from the root, `..` never climbs above it); the last
- * component is not followed. With `makeParents`, missing directories are created.
- */
-export function hostPath(root: string, imagePath: string, makeParents = false): string {
-  const parts = imagePath.split('/').filter((p) => p !== '' && p !== '.');
-  const last = parts.pop();
-  if (last === undefined || last === '..')
-    throw new UsageError('BAKE_BAD_PATH', `${imagePath} names no file`);
-  const resolved: string[] = [];
-  let hops = 0;
-  const queue = [...parts];
-  while (queue.length > 0) {
-    const part = queue.shift() as string;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const here = join(root, ...resolved, part);
-    const stats = lstatSync(here, { throwIfNoEntry: false });
-    if (stats === undefined) {
-      if (!makeParents)
-        throw new UsageError('BAKE_BAD_PATH', `${imagePath}: ${part} does not exist in the image`);
-      mkdirSync(here, { mode: 0o755 });
-      resolved.push(part);
-    } else if (stats.isSymbolicLink()) {
-      if (++hops > 40) throw new UsageError('BAKE_BAD_PATH', `${imagePath}: too many symlinks in the image`);
-      const target = readlinkSync(here);
-      if (target.startsWith('/')) resolved.length = 0;
-      queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-    } else if (stats.isDirectory()) resolved.push(part);
-    else throw new UsageError('BAKE_BAD_PATH', `${imagePath}: ${part} is not a directory in the image`);
-  }
-  return join(root, ...resolved, last);
+  const writer = openRootWriter(root, { label: 'userData' });
+  const seed = '/var/lib/cloud/seed/nocloud';
+  writer.writeFile(`${seed}/user-data`, userData, { mode: 0o644, uid: 0, gid: 0 });
+  writer.writeFile(`${seed}/meta-data`, `instance-id: ${name}\nlocal-hostname: ${name}\n`, {
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+  });
 }
 
 /** `user:group` by name (looked up in the image's /etc/passwd and /etc/group) or number. */
@@ -303,12 +278,8 @@ export function resolveOwner(root: string, owner: string, path: string): { uid: 
 
 function lookupId(root: string, database: string, name: string, missing: string): number {
   if (/^\d+$/.test(name)) return Number(name);
-  let text = '';
-  try {
-    text = readFileSync(join(root, database), 'utf8');
-  } catch {
-    // No database: only numeric ids work.
-  }
+  // Read as if chrooted; no database: only numeric ids work.
+  const text = openDirRootFs(root).readText(database) ?? '';
   for (const line of text.split('\n')) {
     const fields = line.split(':');
     if (fields[0] === name && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
@@ -318,12 +289,51 @@ function lookupId(root: string, database: string, name: string, missing: string)
   });
 }
 
-/** `systemctl --root` writes the links systemd would, without a running systemd. */
+/**
+ * `systemctl --root` writes the links systemd would, without a running systemd. It follows
+ * the image's links on the host, so the directories it writes into must be the image's own.
+ */
 export async function configureServices(root: string, services: ImageSpec['services']): Promise<void> {
+  if (services.enable.length + services.disable.length + services.mask.length === 0) return;
+  checkUnitDirs(root);
   for (const verb of ['enable', 'disable', 'mask'] as const) {
     const units = services[verb];
     if (units.length === 0) continue;
     await checked('systemctl', [`--root=${root}`, verb, ...units], 'services');
+  }
+}
+
+const UNIT_DIR = '/etc/systemd/system';
+
+/**
+ * Refuses an image whose /etc/systemd/system, or a `.wants`/`.requires`/`.upholds` directory
+ * in it, is a symbolic link: systemctl --root would follow it on the host and write there.
+ */
+export function checkUnitDirs(root: string): void {
+  const hint =
+    'goldgate never lets systemctl write through a link of the image: make it a real directory in the (parent) image, or list no services';
+  const fs = openDirRootFs(root);
+  let path = '';
+  for (const part of UNIT_DIR.slice(1).split('/')) {
+    path = `${path}/${part}`;
+    const entry = fs.lstat(path);
+    // What is missing, systemctl makes as a plain directory.
+    if (entry === undefined) break;
+    if (entry.kind !== 'dir')
+      throw new UsageError(
+        'BAKE_UNIT_DIR_LINK',
+        `services: ${path} in the image is ${entry.kind === 'symlink' ? `a symbolic link (to ${entry.target ?? ''})` : `a ${entry.kind}`}, not a directory: systemctl --root would follow it out of the image`,
+        { hint },
+      );
+  }
+  for (const entry of fs.readdir(UNIT_DIR)) {
+    if (entry.kind !== 'symlink') continue;
+    if (/\.(wants|requires|upholds)$/.test(entry.name) || fs.stat(entry.path)?.kind === 'dir')
+      throw new UsageError(
+        'BAKE_UNIT_DIR_LINK',
+        `services: ${entry.path} in the image is a symbolic link to a directory (${entry.target ?? ''}): systemctl --root would follow it out of the image`,
+        { hint },
+      );
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditSource } from '../audit/report.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
@@ -7,6 +7,8 @@ import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { manifestOf } from '../manifest/manifest.js';
+import { openDirRootFs } from '../rootfs/dir.js';
+import { openRootWriter } from '../rootfs/write.js';
 import { startReaper } from './reaper.js';
 import { runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
@@ -103,7 +105,7 @@ export async function importImage(source: string, options: ImportOptions): Promi
           `copying the root filesystem failed: ${copy.stderr.trim()}`,
         );
       // A file system's own lost+found is not part of the image.
-      if (opened.kind === 'raw' || opened.kind === 'qcow2') removeIfEmptyDir(join(rootfs, 'lost+found'));
+      if (opened.kind === 'raw' || opened.kind === 'qcow2') removeIfEmptyDir(rootfs, '/lost+found');
       events.emit({
         type: 'progress',
         step: 'import.copy',
@@ -158,10 +160,9 @@ export async function importImage(source: string, options: ImportOptions): Promi
   }
 }
 
-function removeIfEmptyDir(path: string): void {
-  try {
-    if (readdirSync(path).length === 0) rmdirSync(path);
-  } catch {
-    // absent, or not a directory: nothing to do
-  }
+function removeIfEmptyDir(rootfs: string, imagePath: string): void {
+  // lstat, not stat: a link of the image by that name is the image's own, and stays.
+  const entry = openDirRootFs(rootfs).lstat(imagePath);
+  if (entry?.kind === 'dir' && openDirRootFs(rootfs).readdir(imagePath).length === 0)
+    openRootWriter(rootfs, { label: 'import' }).remove(imagePath);
 }

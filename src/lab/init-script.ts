@@ -1,13 +1,18 @@
 /**
  * The fixed shell script that becomes an instance's PID 1 before exec'ing systemd.
  * It runs in the new mount/pid/net/uts/ipc namespaces made by `unshare`. Data reaches it
- * only as positional arguments ("$1".."$9"); nothing is ever interpolated into this text.
+ * only as positional arguments ("$1".."${11}"); nothing is ever interpolated into this text.
  *
  *   $1 lower (the image's root filesystem)  $2 upper  $3 work  $4 merged
  *   $5 hostname                              $6 a file holding the hostname (bound over /etc/hostname, writable: cloud-init sets it)
  *   $7 a FIFO: one line on it means the lab has attached the instance's network
  *   $8 the instance's resolv.conf (bound over /etc/resolv.conf)
  *   $9 a NoCloud seed directory for cloud-init, or "" (bound over /var/lib/cloud/seed/nocloud)
+ *   ${10} where /etc/resolv.conf is in the image, or "" when a link there leaves it to the image
+ *   ${11} where the image's NoCloud seed directory is
+ *
+ * ${10} and ${11} are link-free in-image paths, resolved and made in the upper layer by
+ * `prepareBindTargets`: the mounts follow no link of the image to a host path.
  */
 export const INIT_SCRIPT = `set -eu
 root="$4"
@@ -39,13 +44,11 @@ if [ -f "$root/etc/hostname" ] && [ ! -L "$root/etc/hostname" ]; then
 fi
 printf '%s' "$5" > /proc/sys/kernel/hostname
 # A symlinked resolv.conf belongs to a resolver manager inside the image (systemd-resolved): left to it.
-if [ ! -L "$root/etc/resolv.conf" ]; then
-  [ -e "$root/etc/resolv.conf" ] || : > "$root/etc/resolv.conf"
-  mount --bind "$8" "$root/etc/resolv.conf"
+if [ -n "\${10}" ]; then
+  mount --bind "$8" "$root\${10}"
 fi
 if [ -n "$9" ]; then
-  mkdir -p "$root/var/lib/cloud/seed/nocloud"
-  mount --bind -o ro "$9" "$root/var/lib/cloud/seed/nocloud"
+  mount --bind -o ro "$9" "$root\${11}"
 fi
 # systemd starts only once the network is attached, as on a cloud instance.
 read -r go < "$7"

@@ -17,6 +17,7 @@ import { silent } from '../core/events.js';
 import { findExecutable } from '../core/which.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { LabError } from './errors.js';
+import { prepareBindTargets } from './bind-targets.js';
 import { initProblem } from './init-check.js';
 import { ensureInotifyRoom, INOTIFY_PER_INSTANCE } from './limits.js';
 import { GATEWAY } from './net/names.js';
@@ -133,7 +134,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
     throw new UsageError('LAB_NO_SYSTEMD', `${rootfs} cannot boot in the lab: ${initIssue}`, {
       hint: 'goldgate audit still reads this image; the lab and verify need an image that boots systemd',
     });
-  const cloudInit = existsSync(join(rootfs, 'usr/bin/cloud-init'));
+  const cloudInit = openDirRootFs(rootfs).exists('/usr/bin/cloud-init');
   if (options.userData !== undefined && !cloudInit)
     throw new UsageError('LAB_NO_CLOUD_INIT', `${rootfs} has no cloud-init: user-data would be ignored`, {
       hint: "add cloud-init to the spec's packages, or launch without --user-data",
@@ -198,6 +199,7 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
 
   try {
     options.prepareUpper?.(upper);
+    const targets = prepareBindTargets(rootfs, upper, seed !== '');
     const mkfifo = await run([tool('mkfifo'), '-m', '0600', gate]);
     if (mkfifo.code !== 0) throw new LabError('LAB_SPAWN_FAILED', `mkfifo: ${mkfifo.stderr.trim()}`);
     // Every lab home's instances share the host's limit: count them all, and this one.
@@ -254,6 +256,8 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
           gate,
           resolvConf,
           seed,
+          targets.resolvConf,
+          targets.seed,
         ],
         { detached: true, stdio: ['ignore', consoleFd, consoleFd], env: { ...INSTANCE_ENV } },
       );

@@ -12,7 +12,8 @@ import {
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { GoldgateError } from '../core/errors.js';
-import { DEFAULT_MAX_BYTES, MAX_SYMLINK_HOPS } from './types.js';
+import { DEFAULT_MAX_BYTES } from './types.js';
+import { hostOf, walkImagePath } from './walk.js';
 import type { FileInfo, FileKind, ReadOptions, RootFs, RootFsProblem } from './types.js';
 
 /** Raised inside the resolver; turned into a recorded problem by the public methods. */
@@ -72,7 +73,7 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
   const dirCache = new Map<string, string | null>();
   let closed = false;
 
-  const host = (imagePath: string): string => (imagePath === '/' ? root : root + imagePath);
+  const host = (imagePath: string): string => hostOf(root, imagePath);
 
   function lstatHost(imagePath: string): Stats | undefined {
     return lstatSync(host(imagePath), { throwIfNoEntry: false });
@@ -80,52 +81,15 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
 
   /** Resolve to a symlink-free in-image path; undefined when something on the way is missing. */
   function resolvePath(path: string, followLast: boolean): string | undefined {
-    const wanted = normalizeImagePath(path);
-    const queue = path.split('/').filter((p) => p !== '' && p !== '.');
-    const stack: string[] = [];
-    let hops = 0;
-    while (queue.length > 0) {
-      const part = queue.shift() as string;
-      if (part === '.' || part === '') continue;
-      if (part === '..') {
-        stack.pop();
-        continue;
-      }
-      const candidate = `/${[...stack, part].join('/')}`;
-      const isLast = queue.length === 0;
-      if (!isLast) {
-        const cached = dirCache.get(candidate);
-        if (cached === null) return undefined;
-        if (cached !== undefined) {
-          stack.length = 0;
-          if (cached !== '/') stack.push(...cached.slice(1).split('/'));
-          continue;
-        }
-      }
-      if (phantoms.has(candidate)) {
-        if (!isLast) return undefined;
-        stack.push(part);
-        continue;
-      }
-      const stats = lstatHost(candidate);
-      if (stats === undefined) {
-        if (!isLast) dirCache.set(candidate, null);
-        return undefined;
-      }
-      if (stats.isSymbolicLink() && (!isLast || followLast)) {
-        hops += 1;
-        if (hops > MAX_SYMLINK_HOPS)
-          throw new ResolveError(wanted, `too many levels of symbolic links (loop?)`);
-        const target = readlinkSync(host(candidate), 'utf8');
-        if (target.startsWith('/')) stack.length = 0;
-        queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-        continue;
-      }
-      if (!isLast && !stats.isDirectory()) return undefined;
-      stack.push(part);
-      if (!isLast) dirCache.set(candidate, candidate);
-    }
-    return `/${stack.join('/')}`;
+    const walked = walkImagePath(root, path, {
+      followLast,
+      cache: dirCache,
+      phantom: (candidate) => phantoms.has(candidate),
+    });
+    if (walked.ok) return walked.stats !== undefined || walked.phantom === true ? walked.path : undefined;
+    if (walked.reason === 'loop')
+      throw new ResolveError(normalizeImagePath(path), `too many levels of symbolic links (loop?)`);
+    return undefined;
   }
 
   function guard<T>(path: string, fallback: T, fn: () => T): T {

@@ -8,6 +8,12 @@ import type { RootFs } from './types.js';
 export type { FileInfo, FileKind, ReadOptions, RootFs, RootFsProblem } from './types.js';
 export { normalizeImagePath, openDirRootFs } from './dir.js';
 export { openTarRootFs, safeEntryPath } from './tar.js';
+export { openRootWriter } from './write.js';
+export type { MkdirOptions, Ownership, RootWriter, RootWriterOptions, WriteOptions } from './write.js';
+export { openLayerWriter } from './layer.js';
+export type { LayerWriter } from './layer.js';
+export { walkImagePath } from './walk.js';
+export type { WalkOptions, WalkResult } from './walk.js';
 
 /** Opens a root filesystem from a directory or a tar / tar.gz archive. Close it when done. */
 export async function openRootFs(source: string, options: TarOptions = {}): Promise<RootFs> {

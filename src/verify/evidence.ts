@@ -27,7 +27,7 @@ const LOGS = [
 ];
 const MAX_LOG_BYTES = 64 * 1024 * 1024;
 
-/** Copies regular files only (the upper layer is the instance's, a link there is never followed). */
+/** Copies regular files only, never a link: for goldgate's own files of an instance. */
 function copyTree(from: string, to: string, depth = 0): void {
   const stats = lstatSync(from, { throwIfNoEntry: false });
   if (stats === undefined || depth > 4) return;
@@ -37,6 +37,28 @@ function copyTree(from: string, to: string, depth = 0): void {
   } else if (stats.isDirectory()) {
     for (const entry of readdirSync(from)) copyTree(join(from, entry), join(to, entry), depth + 1);
   }
+}
+
+/**
+ * Copies the instance's logs (`LOGS`: regular files, or trees of them) from its upper layer
+ * into `out`, read as if chrooted into the layer: the instance wrote it, and a link it left
+ * there (in a middle component too) never leads the copy to a file of the host.
+ */
+export function copyLayerLogs(upper: string, out: string): void {
+  const layer = openDirRootFs(upper);
+  const copy = (path: string, to: string, depth: number): void => {
+    const entry = layer.lstat(path);
+    if (entry === undefined || depth > 4) return;
+    if (entry.kind === 'file' && entry.size <= MAX_LOG_BYTES) {
+      const bytes = layer.readFile(path, { maxBytes: MAX_LOG_BYTES });
+      if (bytes === undefined) return;
+      mkdirSync(dirname(to), { recursive: true });
+      writeFileSync(to, bytes);
+    } else if (entry.kind === 'dir') {
+      for (const child of layer.readdir(path)) copy(child.path, join(to, child.name), depth + 1);
+    }
+  };
+  for (const rel of LOGS) copy(`/${rel}`, join(out, rel), 0);
 }
 
 /**
@@ -52,7 +74,7 @@ export async function gatherEvidence(
 ): Promise<void> {
   const out = join(bundle, id);
   mkdirSync(out, { recursive: true });
-  for (const rel of LOGS) copyTree(join(paths.upper, rel), join(out, rel));
+  copyLayerLogs(paths.upper, out);
   // The files first, the instance after: of an instance that died, its logs are still gathered.
   for (const file of [HEALTH_LOG, DNS_LOG]) copyTree(join(instanceDir(labHome, id), file), join(out, file));
   const zone = openDirRootFs(paths.merged, { keepRoot: true }).readFile('/etc/timezone', { maxBytes: 4096 });

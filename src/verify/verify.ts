@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -10,6 +10,7 @@ import { execInInstance, launchInstance, terminateInstance } from '../lab/instan
 import type { InstanceInfo } from '../lab/instance.js';
 import type { ResolverLogRecord } from '../lab/net/dns.js';
 import type { HealthCheck } from '../spec/schema.js';
+import { openDirRootFs } from '../rootfs/dir.js';
 import { ageInDays, ageStamps } from './age.js';
 import { normalName, summarizeDns } from './dns.js';
 import { collectDrift } from './drift.js';
@@ -172,7 +173,7 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
       runs: [],
       soak: null,
     }));
-    const cloudInit = existsSync(join(rootfs, 'usr/bin/cloud-init'));
+    const cloudInit = openDirRootFs(rootfs).exists('/usr/bin/cloud-init');
     const health: HealthRecord[] = [];
     const check = (phaseName: HealthPhase) => async (r: Running) => {
       const results = await runHealthChecks(r.info.id, options.checks, { home: labHome });
