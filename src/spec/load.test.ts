@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { recordingTerminal } from '../cli/terminal.js';
@@ -193,7 +193,10 @@ describe('base.from', () => {
   it('refuses suite and from together, and neither', async () => {
     expect(
       await problems(lines('name: acme-web', 'base:', '  suite: bookworm', '  from: img-0123456789ab')),
-    ).toEqual([`acme.yaml:4:3 base.from: ${SUITE_OR_FROM}, not both`]);
+    ).toEqual([
+      `acme.yaml:4:3 base.from: ${SUITE_OR_FROM}, not both`,
+      'acme.yaml:4:3 base.from: no stored image img-0123456789ab (goldgate images lists them)',
+    ]);
     expect(await problems(lines('name: acme-web', 'base: {}'))).toEqual([
       `acme.yaml:2:1 base: ${SUITE_OR_FROM}`,
     ]);
@@ -212,6 +215,7 @@ describe('base.from', () => {
         ),
       ),
     ).toEqual([
+      `acme.yaml:3:3 base.from: ./rootfs does not exist (looked for ${resolve('rootfs')})`,
       'acme.yaml:4:3 base.variant: applies to a suite base only (from copies a root filesystem as it is)',
       'acme.yaml:5:3 base.mirror: applies to a suite base only (from copies a root filesystem as it is)',
     ]);
@@ -322,6 +326,7 @@ describe('problems', () => {
       ),
     ).toEqual([
       'acme.yaml:7:5 files[0].source: give content or source, not both',
+      `acme.yaml:7:5 files[0].source: ./motd does not exist (looked for ${resolve('motd')})`,
       'acme.yaml:8:5 files[1]: give the file content or a source file',
     ]);
   });
@@ -501,7 +506,9 @@ describe('goldgate spec validate', () => {
   it('exits 2 when the file cannot be read', async () => {
     const { code, stderr } = await run('/nonexistent/acme.yaml');
     expect(code).toBe(2);
-    expect(stderr).toContain('cannot read the spec /nonexistent/acme.yaml: ENOENT');
+    expect(stderr).toBe(
+      'goldgate: /nonexistent/acme.yaml does not exist\n  hint: give the path of an image spec (a YAML file; docs/spec.md)\n',
+    );
   });
 });
 

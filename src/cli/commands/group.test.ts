@@ -129,7 +129,7 @@ describe('goldgate group', () => {
     expect(await create('--desired', '1')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `goldgate: no image "${IMAGE}"\n  hint: give the id of a baked or imported image (goldgate images)\n`,
+      stderr: `goldgate: no stored image ${IMAGE} (goldgate images lists them)\n  hint: a group runs a stored image: bake one (goldgate bake) or import one (goldgate image import)\n`,
     });
     expect((await runCli('group', 'ls', '--json')).stdout).toBe('{\n  "groups": []\n}\n');
   });
