@@ -80,8 +80,14 @@ export async function main(argv: string[], terminal: Terminal = createTerminal()
     if (error instanceof CommanderError) return commanderExit(error, program, argv.slice(2), terminal);
     const known = isGoldgateError(error) ? error : environmentError(error);
     if (known !== undefined) {
+      // A mistake without a hint of its own is pointed at the command's help.
+      const hint =
+        known.hint ??
+        (known.fault === 'user'
+          ? `${['goldgate', ...commandPath(program, argv.slice(2))].join(' ')} --help describes the arguments and options`
+          : undefined);
       terminal.err(`goldgate: ${printable(known.message)}\n`);
-      if (known.hint !== undefined) terminal.err(`  hint: ${printable(known.hint)}\n`);
+      if (hint !== undefined) terminal.err(`  hint: ${printable(hint)}\n`);
       return exitCodeFor(known.fault);
     }
     terminal.err(`goldgate: internal error: ${printable((error as Error).stack ?? String(error))}\n`);

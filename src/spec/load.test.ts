@@ -457,6 +457,55 @@ describe('goldgate spec validate', () => {
     return { code, stdout: terminal.stdout, stderr: terminal.stderr };
   }
 
+  it('refuses a YAML alias bomb as a problem of the file, quickly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'bomb.yaml');
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) {
+      const name = String.fromCharCode(97 + i);
+      const previous = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array.from({ length: 10 }, () => `*${previous}`).join(',')}]`);
+    }
+    writeFileSync(file, lines('name: bomb', 'base:', '  suite: bookworm', ...levels));
+    expect(await run(file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        `goldgate: ${file} is not a valid image spec (1 problem)`,
+        `${file}:1:1 too many YAML aliases: more than 100 expansions (an alias bomb?)`,
+        '  hint: every field is described in docs/spec.md',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('reports schema problems and missing local files at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'acme.yaml');
+    writeFileSync(
+      file,
+      lines(
+        'name: acme-web',
+        'base:',
+        '  suite: bookworm',
+        'packages: 3',
+        'debs: [./missing.deb]',
+        'files:',
+        '  - { path: /etc/motd, source: ./motd }',
+        'userData:',
+        '  file: ./user-data',
+      ),
+    );
+    const { code, stderr } = await run(file);
+    expect(code).toBe(2);
+    expect(stderr.split('\n').slice(1, 5)).toEqual([
+      `${file}:4:1 packages: must be a list, not 3`,
+      `${file}:5:8 debs[0]: ./missing.deb does not exist (looked for ${join(dir, 'missing.deb')})`,
+      `${file}:7:24 files[0].source: ./motd does not exist (looked for ${join(dir, 'motd')})`,
+      `${file}:9:3 userData.file: ./user-data does not exist (looked for ${join(dir, 'user-data')})`,
+    ]);
+  });
+
   it('prints ok and exits 0 for a valid spec', async () => {
     expect(await run(join(EXAMPLES, 'fixed.yaml'))).toEqual({
       code: 0,
