@@ -107,6 +107,8 @@ describe('no mistake ends as an internal error', () => {
       ['diagnose', folder, '--tz', 'Mars/Olympus'],
     );
 
+    // A repository to publish into, so that publish reads the files it is given.
+    expect((await runCli('repo', 'create', 'sweep')).code).toBe(0);
     const bad: string[] = [];
     const run = async (args: string[], mistake: boolean) => {
       const { code, stderr } = await runCli(...args);
