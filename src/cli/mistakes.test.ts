@@ -215,6 +215,19 @@ describe('what images and logs put in messages', () => {
   });
 });
 
+describe('--user-data', () => {
+  it('refuses a device or a folder as user-data in lab launch and verify, without reading it', async () => {
+    for (const command of [['lab', 'launch'], ['verify']]) {
+      expect(await runCli(...command, root(), '--user-data', '/dev/zero')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          'goldgate: --user-data /dev/zero is not a regular file\n  hint: give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file\n',
+      });
+    }
+  });
+});
+
 describe('spec validate', () => {
   it('refuses /dev/zero without reading it, and a file over the cap, naming it', async () => {
     expect(await runCli('spec', 'validate', '/dev/zero')).toEqual({

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -20,24 +19,11 @@ import { liveInstance } from '../../lab/instance.js';
 import { liveNetwork } from '../../lab/net/network.js';
 import { resolveImageRef } from '../../images/ref.js';
 import { EXIT } from '../exit-codes.js';
+import { userDataFile } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
 const labHome = () => join(goldgateHome(), 'lab');
-
-const USER_DATA_LIMIT = 16 * 1024 * 1024;
-
-/** The user-data file's bytes; cloud-init reads it as given (text, gzip or MIME). */
-function readUserData(path: string): Buffer {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat?.isFile() !== true)
-    throw new UsageError('LAB_NO_USER_DATA', `--user-data ${path}: no such file`, {
-      hint: 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file',
-    });
-  if (stat.size > USER_DATA_LIMIT)
-    throw new UsageError('LAB_USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`);
-  return readFileSync(path);
-}
 
 export function registerLab(program: Command, terminal: Terminal, result: { code: number }): void {
   const lab = program
@@ -79,7 +65,7 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
           name: flags.name,
           home: labHome(),
           reposDir: join(goldgateHome(), 'repos'),
-          userData: flags.userData === undefined ? undefined : readUserData(flags.userData),
+          userData: flags.userData === undefined ? undefined : userDataFile(flags.userData).data,
           timeoutMs,
           events: progressSink(terminal, { verbose: flags.verbose }),
         });

@@ -1,5 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { goldgateHome } from '../../core/home.js';
@@ -12,7 +10,7 @@ import { verifyImage } from '../../verify/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { checkOutput, writeOutput } from '../output.js';
 import { renderVerify } from '../render/verify.js';
-import { repeat, wholeNumber as wholeFlag } from '../flags.js';
+import { repeat, userDataFile, wholeNumber as wholeFlag } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
@@ -41,17 +39,6 @@ const list = (value: string, previous: string[] | undefined): string[] => [
 
 const wholeNumber = (flag: string, value: string, min: number, max: number): number =>
   wholeFlag(flag, value, min, max, 'VERIFY_BAD_FLAG');
-
-function userDataFile(path: string): { path: string; data: Buffer } {
-  const stats = statSync(path, { throwIfNoEntry: false });
-  if (stats?.isFile() !== true)
-    throw new UsageError('VERIFY_NO_USER_DATA', `--user-data ${path}: no such file`, {
-      hint: 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file',
-    });
-  if (stats.size > 16 * 1024 * 1024)
-    throw new UsageError('VERIFY_USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`);
-  return { path: resolve(path), data: readFileSync(path) };
-}
 
 export function registerVerify(program: Command, terminal: Terminal, result: { code: number }): void {
   program
