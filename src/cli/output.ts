@@ -17,6 +17,8 @@ interface OutputOptions {
  * it is a directory, or (with `regular`) a device or pipe. Errors name the flag and the path.
  */
 export function checkOutput(flag: string, path: string, options: OutputOptions = {}): void {
+  if (path === '')
+    throw new UsageError('OUTPUT_EMPTY', `${flag} needs a file name`, { hint: `e.g. ${flag} report.txt` });
   const target = statSync(path, { throwIfNoEntry: false });
   if (target?.isDirectory() === true)
     throw new UsageError('OUTPUT_IS_FOLDER', `${flag} ${path} is a directory`, {

@@ -63,8 +63,8 @@ describe('no mistake ends as an internal error', () => {
     ];
     const strict = takingAFile.flatMap((make) => wrong.map(make));
     const invocations = takingAFile.flatMap((make) => odd.map(make));
-    // Output files that cannot be written: a missing folder, a folder, a full device.
-    for (const target of [join(missing, 'report'), folder, '/dev/full'])
+    // Output files that cannot be written: a missing folder, a folder, a full device, no name.
+    for (const target of [join(missing, 'report'), folder, '/dev/full', ''])
       strict.push(
         ['audit', root, '-o', target],
         ['manifest', root, '-o', target],
