@@ -14,6 +14,24 @@ describe.runIf(built)('the goldgate executable (built by npm test before the tes
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('exits 2 with the help on standard error when run without a command', () => {
+    const result = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^Usage: goldgate /);
+  });
+
+  it('exits 3 without a stack trace when its output file is a full device', () => {
+    const root = makeTree({ '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1' }) });
+    const result = spawnSync(process.execPath, [bin, 'manifest', root, '-o', '/dev/full'], {
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(3);
+    expect(result.stderr).toBe(
+      'goldgate: --output /dev/full: no space left on the device\n  hint: free some space, or write somewhere else\n',
+    );
+  });
+
   it('ends quietly when its reader closes the pipe early (goldgate … | head)', async () => {
     // Far more than a pipe holds, so the writer is still writing when the reader leaves.
     const packages = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`pkg${i}`, `1.${i}-1`]));

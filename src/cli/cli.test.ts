@@ -136,7 +136,7 @@ describe('usage errors and help', () => {
     const { code, stderr } = await runCli('audit', '/nonexistent/rootfs');
     expect(code).toBe(2);
     expect(stderr).toBe(
-      'goldgate: /nonexistent/rootfs does not exist\n  hint: give a root filesystem directory or a .tar / .tar.gz of one\n',
+      'goldgate: /nonexistent/rootfs does not exist\n  hint: give a root filesystem directory, a .tar / .tar.gz of one, or a stored image id (goldgate images lists them)\n',
     );
   });
 

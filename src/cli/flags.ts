@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 // Flag parsers shared by the commands: a flag a user mistyped is a usage error naming it.
@@ -28,4 +30,21 @@ export function seconds(flag: string, value: string, min: number, max: number, c
   if (!/^\d+(\.\d+)?$/.test(value.trim()) || n < min || n > max)
     throw new UsageError(code, `${flag} "${value}" must be a number of seconds from ${min} to ${max}`);
   return n;
+}
+
+const USER_DATA_LIMIT = 16 * 1024 * 1024;
+
+/** `--user-data FILE` (lab launch, verify): a regular file of at most 16 MiB, given to cloud-init as it is. */
+export function userDataFile(path: string): { path: string; data: Buffer } {
+  const hint = 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file';
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats === undefined)
+    throw new UsageError('NO_USER_DATA', `--user-data ${path}: no such file`, { hint });
+  if (!stats.isFile())
+    throw new UsageError('NO_USER_DATA', `--user-data ${path} is not a regular file`, { hint });
+  if (stats.size > USER_DATA_LIMIT)
+    throw new UsageError('USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`, {
+      hint: 'cloud-init user-data is at most 16 MiB; fetch big files from the instance instead',
+    });
+  return { path: resolve(path), data: readFileSync(path) };
 }

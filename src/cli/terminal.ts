@@ -1,4 +1,5 @@
 import type { EventSink, GoldgateEvent } from '../core/events.js';
+import { printable } from './printable.js';
 
 /** Where the CLI writes: stdout for results, stderr for progress and errors. Tests pass a recording one. */
 export interface Terminal {
@@ -62,12 +63,16 @@ export function progressSink(
     emit(event: GoldgateEvent) {
       if (event.type === 'warning') {
         if (options.quiet !== true)
-          terminal.err(`warning: ${event.path !== undefined ? `${event.path}: ` : ''}${event.message}\n`);
+          terminal.err(
+            `warning: ${printable(`${event.path !== undefined ? `${event.path}: ` : ''}${event.message}`, { oneLine: true })}\n`,
+          );
         return;
       }
       if (!show || event.type !== 'progress') return;
       const timing = event.elapsedMs === undefined ? '' : ` (${(event.elapsedMs / 1000).toFixed(2)} s)`;
-      terminal.err(`${event.done === true ? '✓' : '…'} ${event.step}: ${event.message}${timing}\n`);
+      terminal.err(
+        `${event.done === true ? '✓' : '…'} ${printable(`${event.step}: ${event.message}`, { oneLine: true })}${timing}\n`,
+      );
     },
   };
 }

@@ -82,7 +82,9 @@ export async function openBundle(source: string): Promise<Bundle> {
     root = extraction.root;
     close = extraction.cleanup;
   } else if (!stats.isDirectory()) {
-    throw new UsageError('BUNDLE_UNSUPPORTED', `${source} is neither a directory nor a file`);
+    throw new UsageError('BUNDLE_UNSUPPORTED', `${source} is neither a directory nor a file`, {
+      hint: 'give an evidence bundle: a directory or a .tar.gz of one (docs/diagnose.md)',
+    });
   }
   const files: BundleFile[] = [];
   const skipped: Bundle['skipped'] = [];

@@ -76,8 +76,8 @@ async function groupImage(
 ): Promise<{ id: string; checks: HealthCheck[] | null }> {
   const stored = findImage(image, home);
   if (stored === undefined)
-    throw new UsageError('GROUP_NO_IMAGE', `no image "${image}"`, {
-      hint: 'give the id of a baked or imported image (goldgate images)',
+    throw new UsageError('GROUP_NO_IMAGE', `no stored image ${image} (goldgate images lists them)`, {
+      hint: 'a group runs a stored image: bake one (goldgate bake) or import one (goldgate image import)',
     });
   // Read now: fails with its hint before anything runs, and a spec changed later changes nothing.
   return {

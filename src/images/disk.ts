@@ -206,15 +206,16 @@ async function readMbr(handle: FileHandle, file: string, fileSize: number): Prom
  * sectors, else an MBR with its primary and logical partitions, else `none` (the file may be
  * one filesystem). A protective MBR without a GPT header is a damaged table.
  */
-export async function readPartitionTable(file: string): Promise<DiskLayout> {
+export async function readPartitionTable(file: string, name: string = file): Promise<DiskLayout> {
+  // `name` is the file as the user gave it, for messages (a converted qcow2 is read from a copy).
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     for (const sectorSize of [512, 4096]) {
-      const gpt = await readGpt(handle, file, size, sectorSize);
+      const gpt = await readGpt(handle, name, size, sectorSize);
       if (gpt !== undefined) return gpt;
     }
-    const mbr = await readMbr(handle, file, size);
+    const mbr = await readMbr(handle, name, size);
     return mbr ?? { table: 'none', sectorSize: 512, partitions: [], notes: [] };
   } finally {
     await handle.close();

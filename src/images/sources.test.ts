@@ -349,6 +349,19 @@ describe.skipIf(!canRun)(`openImageSource on real archives and disks${note}`, ()
     await expect(opened(overlay, newWorkDir())).rejects.toMatchObject({ code: 'IMPORT_QCOW2_EXTERNAL' });
   });
 
+  it('names the qcow2 as given, not its raw copy, when it holds no disk', async () => {
+    const dir = tempDir('goldgate-disk-');
+    const empty = join(dir, 'empty.qcow2');
+    sh(['qemu-img', 'create', '-q', '-f', 'qcow2', empty, '1M']);
+    const workDir = newWorkDir();
+    const error: unknown = await opened(empty, workDir).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'IMPORT_UNRECOGNIZED',
+      message: `${empty} is not a disk image: no partition table and no filesystem`,
+    });
+    await expectClean(workDir, dir);
+  });
+
   it('refuses tarballs with "..", absolute names or writes through their own symlinks', async () => {
     const dir = tempDir();
     const outside = join(dir, 'outside');

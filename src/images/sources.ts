@@ -387,7 +387,7 @@ async function openQcow2(file: string, workDir: string, events: EventSink): Prom
   }
   progress(events, 'convert', `converted ${file}`, true);
   try {
-    return await openDisk(raw, 'qcow2', workDir, events, removeRaw);
+    return await openDisk(raw, 'qcow2', workDir, events, removeRaw, file);
   } catch (error) {
     await removeRaw();
     throw error;
@@ -464,11 +464,13 @@ async function openDisk(
   workDir: string,
   events: EventSink,
   removeTemporary?: () => Promise<void>,
+  /** The file as the user gave it, named in messages (a qcow2 is read from a raw copy). */
+  name: string = file,
 ): Promise<OpenedSource> {
   requireRoot('a disk image (it is mounted read-only)');
   tool('mount');
   const fileSize = statSync(file).size;
-  const layout = await readPartitionTable(file);
+  const layout = await readPartitionTable(file, name);
   let candidates: Candidate[];
   let wholeProbe: Probe | undefined;
   if (layout.table !== 'gpt') wholeProbe = await probeFilesystem(file, 0, fileSize);
@@ -477,7 +479,7 @@ async function openDisk(
     if (wholeProbe?.type === undefined)
       throw new UsageError(
         'IMPORT_UNRECOGNIZED',
-        `${file} is not a disk image: no partition table and no filesystem${wholeProbe?.error ? ` (${wholeProbe.error})` : ''}`,
+        `${name} is not a disk image: no partition table and no filesystem${wholeProbe?.error ? ` (${wholeProbe.error})` : ''}`,
         { hint: SOURCE_HINT },
       );
     candidates = [{ number: null, offset: 0, size: fileSize }];
@@ -492,8 +494,8 @@ async function openDisk(
     events,
     'probe',
     layout.table === 'none' || candidates[0]?.number === null
-      ? `${file}: one filesystem, no partition table`
-      : `${file}: ${layout.table.toUpperCase()} with ${candidates.length} partition(s)`,
+      ? `${name}: one filesystem, no partition table`
+      : `${name}: ${layout.table.toUpperCase()} with ${candidates.length} partition(s)`,
   );
 
   const findings: string[] = [...layout.notes];
@@ -556,12 +558,12 @@ async function openDisk(
   if (!mountedAny && unmountable.length > 0)
     throw new UsageError(
       'IMPORT_UNSUPPORTED_FS',
-      `${file}: could not mount the ${[...new Set(unmountable)].join(', ')} filesystem(s) (${details})`,
+      `${name}: could not mount the ${[...new Set(unmountable)].join(', ')} filesystem(s) (${details})`,
       { hint: 'the running kernel must support the filesystem (modprobe it), or convert the image to ext4' },
     );
   throw new UsageError(
     'IMPORT_NO_ROOT',
-    `${file}: no partition holds a Linux root filesystem (/etc/os-release and /usr): ${details}`,
+    `${name}: no partition holds a Linux root filesystem (/etc/os-release and /usr): ${details}`,
     {
       hint: 'give an image with its root filesystem on a partition (separate /usr partitions and LVM are not supported)',
     },

@@ -51,6 +51,11 @@ export interface StoredImage extends ImageRecord {
 }
 
 const IMAGE_ID = /^img-[0-9a-f]{12}$/;
+
+/** Whether `text` has the form of a stored image's id (`img-` and 12 hex digits). */
+export function isImageId(text: string): boolean {
+  return IMAGE_ID.test(text);
+}
 const STAGING = /^\.staging-(\d+)-[0-9a-f]+$/;
 const OWNER_FILE = 'owner.pid';
 

@@ -377,7 +377,10 @@ async function openGate(
 export function liveInstance(home: string, id: string): InstanceInfo {
   if (!isInstanceId(id)) throw new UsageError('LAB_BAD_ID', `"${id}" is not an instance id`);
   const info = readInstance(resolve(home), id);
-  if (info === undefined) throw new UsageError('LAB_NO_INSTANCE', `no instance ${id}`);
+  if (info === undefined)
+    throw new UsageError('LAB_NO_INSTANCE', `no instance ${id}`, {
+      hint: 'goldgate lab ls lists the instances',
+    });
   if (info.pid === 0 || !isAlive(info.pid, info.pidStartTime))
     throw new LabError('LAB_INSTANCE_DOWN', `instance ${id} is not running`, { fault: 'environment' });
   return info;

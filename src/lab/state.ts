@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../core/atomic-write.js';
 
 /** Where an instance is in its life. `starting` until systemd settles; `running`/`degraded` as systemd reports. */
 export type InstanceState = 'starting' | 'running' | 'degraded' | 'stopping';
@@ -81,15 +82,7 @@ export function writeInstance(home: string, info: InstanceInfo): void {
 
 /** Writes JSON to a temporary file, fsyncs and renames it: a reader sees the whole record or the previous one. */
 export function writeJsonAtomic(target: string, value: unknown): void {
-  const temp = `${target}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, target);
+  writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** The recorded state of an instance, or undefined when the file is missing or not a valid record. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { findExecutable } from '../core/which.js';
@@ -93,6 +93,14 @@ export function parseControl(text: string, path: string): Omit<DebFile, 'path' |
 
 /** Reads a .deb: control fields through dpkg-deb, size and checksums of its bytes. */
 export async function readDeb(path: string): Promise<DebFile> {
+  // stat first: /dev/zero would be read forever, a FIFO would wait for a writer.
+  const stats = await stat(path).catch(() => undefined);
+  if (stats === undefined)
+    throw new UsageError('NO_DEB', `${path} does not exist`, { hint: 'check the path of the .deb file' });
+  if (!stats.isFile())
+    throw new UsageError('NO_DEB', `${path} is not a regular file`, {
+      hint: 'pass .deb files built by dpkg-deb --build, or package source tree directories',
+    });
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

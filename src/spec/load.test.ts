@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { recordingTerminal } from '../cli/terminal.js';
@@ -193,7 +193,10 @@ describe('base.from', () => {
   it('refuses suite and from together, and neither', async () => {
     expect(
       await problems(lines('name: acme-web', 'base:', '  suite: bookworm', '  from: img-0123456789ab')),
-    ).toEqual([`acme.yaml:4:3 base.from: ${SUITE_OR_FROM}, not both`]);
+    ).toEqual([
+      `acme.yaml:4:3 base.from: ${SUITE_OR_FROM}, not both`,
+      'acme.yaml:4:3 base.from: no stored image img-0123456789ab (goldgate images lists them)',
+    ]);
     expect(await problems(lines('name: acme-web', 'base: {}'))).toEqual([
       `acme.yaml:2:1 base: ${SUITE_OR_FROM}`,
     ]);
@@ -212,6 +215,7 @@ describe('base.from', () => {
         ),
       ),
     ).toEqual([
+      `acme.yaml:3:3 base.from: ./rootfs does not exist (looked for ${resolve('rootfs')})`,
       'acme.yaml:4:3 base.variant: applies to a suite base only (from copies a root filesystem as it is)',
       'acme.yaml:5:3 base.mirror: applies to a suite base only (from copies a root filesystem as it is)',
     ]);
@@ -322,6 +326,7 @@ describe('problems', () => {
       ),
     ).toEqual([
       'acme.yaml:7:5 files[0].source: give content or source, not both',
+      `acme.yaml:7:5 files[0].source: ./motd does not exist (looked for ${resolve('motd')})`,
       'acme.yaml:8:5 files[1]: give the file content or a source file',
     ]);
   });
@@ -452,6 +457,55 @@ describe('goldgate spec validate', () => {
     return { code, stdout: terminal.stdout, stderr: terminal.stderr };
   }
 
+  it('refuses a YAML alias bomb as a problem of the file, quickly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'bomb.yaml');
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) {
+      const name = String.fromCharCode(97 + i);
+      const previous = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array.from({ length: 10 }, () => `*${previous}`).join(',')}]`);
+    }
+    writeFileSync(file, lines('name: bomb', 'base:', '  suite: bookworm', ...levels));
+    expect(await run(file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        `goldgate: ${file} is not a valid image spec (1 problem)`,
+        `${file}:1:1 too many YAML aliases: more than 100 expansions (an alias bomb?)`,
+        '  hint: every field is described in docs/spec.md',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('reports schema problems and missing local files at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'acme.yaml');
+    writeFileSync(
+      file,
+      lines(
+        'name: acme-web',
+        'base:',
+        '  suite: bookworm',
+        'packages: 3',
+        'debs: [./missing.deb]',
+        'files:',
+        '  - { path: /etc/motd, source: ./motd }',
+        'userData:',
+        '  file: ./user-data',
+      ),
+    );
+    const { code, stderr } = await run(file);
+    expect(code).toBe(2);
+    expect(stderr.split('\n').slice(1, 5)).toEqual([
+      `${file}:4:1 packages: must be a list, not 3`,
+      `${file}:5:8 debs[0]: ./missing.deb does not exist (looked for ${join(dir, 'missing.deb')})`,
+      `${file}:7:24 files[0].source: ./motd does not exist (looked for ${join(dir, 'motd')})`,
+      `${file}:9:3 userData.file: ./user-data does not exist (looked for ${join(dir, 'user-data')})`,
+    ]);
+  });
+
   it('prints ok and exits 0 for a valid spec', async () => {
     expect(await run(join(EXAMPLES, 'fixed.yaml'))).toEqual({
       code: 0,
@@ -501,7 +555,9 @@ describe('goldgate spec validate', () => {
   it('exits 2 when the file cannot be read', async () => {
     const { code, stderr } = await run('/nonexistent/acme.yaml');
     expect(code).toBe(2);
-    expect(stderr).toContain('cannot read the spec /nonexistent/acme.yaml: ENOENT');
+    expect(stderr).toBe(
+      'goldgate: /nonexistent/acme.yaml does not exist\n  hint: give the path of an image spec (a YAML file; docs/spec.md)\n',
+    );
   });
 });
 

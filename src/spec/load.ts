@@ -1,4 +1,4 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
@@ -61,19 +61,69 @@ export async function loadSpec(
   path: string,
   options: LoadOptions = {},
 ): Promise<{ spec: ImageSpec; problems?: never }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError('SPEC_NOT_FOUND', `cannot read the spec ${path}: ${code ?? String(error)}`, {
-      hint: 'give the path of an image spec (a YAML file; docs/spec.md)',
-      cause: error,
-    });
-  }
+  const text = await readSpecText(path);
   const result = await parseSpec(text, path, options);
   if (result.problems !== undefined) throw new SpecError(path, result.problems);
   return { spec: result.spec };
+}
+
+/** The largest spec read: a spec is a few kilobytes; /dev/zero or a disk image given by mistake is not read. */
+export const SPEC_MAX_BYTES = 1024 * 1024;
+
+/** YAML aliases a spec may expand: enough for any real spec, far too few for an alias bomb. */
+export const SPEC_MAX_ALIASES = 100;
+
+const SPEC_FILE_HINT = 'give the path of an image spec (a YAML file; docs/spec.md)';
+
+/** The spec's text: a regular file of at most SPEC_MAX_BYTES, read no further than that. */
+async function readSpecText(path: string): Promise<string> {
+  const unreadable = (what: string, error?: unknown) =>
+    new UsageError('SPEC_NOT_FOUND', `cannot read the spec ${path}: ${what}`, {
+      hint: SPEC_FILE_HINT,
+      cause: error,
+    });
+  // stat before open: opening a FIFO would wait for a writer.
+  const stats = await stat(path).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT'
+      ? new UsageError('SPEC_NOT_FOUND', `${path} does not exist`, { hint: SPEC_FILE_HINT, cause: error })
+      : unreadable(code ?? String(error), error);
+  });
+  if (stats.isDirectory())
+    throw new UsageError('SPEC_NOT_FILE', `${path} is a directory, not an image spec`, {
+      hint: SPEC_FILE_HINT,
+    });
+  if (!stats.isFile())
+    throw new UsageError('SPEC_NOT_FILE', `${path} is not a regular file`, { hint: SPEC_FILE_HINT });
+  const tooBig = () =>
+    new UsageError(
+      'SPEC_TOO_BIG',
+      `${path} is larger than ${SPEC_MAX_BYTES / 1024 / 1024} MiB: not an image spec`,
+      {
+        hint: `an image spec is a few kilobytes; specs over ${SPEC_MAX_BYTES} bytes are not read`,
+      },
+    );
+  if (stats.size > SPEC_MAX_BYTES) throw tooBig();
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
+  }
+  try {
+    // One byte more than the cap tells a file that grew since the stat.
+    const buffer = Buffer.alloc(SPEC_MAX_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > SPEC_MAX_BYTES) throw tooBig();
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -99,16 +149,19 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
     };
   }
   octalModes(doc);
-  const data: unknown = doc.toJS();
-  if (data === null || data === undefined) return { problems: [at(0, '', 'the spec is empty')] };
-
-  const parsed = ImageSpecSchema.safeParse(data);
-  if (!parsed.success) {
-    const problems = flattenIssues(parsed.error.issues, []).flatMap((issue) =>
-      toProblems(issue, data, doc, at),
-    );
-    return { problems: sortProblems(dedupe(problems)) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: SPEC_MAX_ALIASES });
+  } catch (error) {
+    // The yaml package refuses an alias bomb (aliases expanding to millions of nodes).
+    if (!(error instanceof ReferenceError)) throw error;
+    return {
+      problems: [
+        at(0, '', `too many YAML aliases: more than ${SPEC_MAX_ALIASES} expansions (an alias bomb?)`),
+      ],
+    };
   }
+  if (data === null || data === undefined) return { problems: [at(0, '', 'the spec is empty')] };
 
   const base = dirname(resolve(file));
   const problems: SpecProblem[] = [];
@@ -143,9 +196,45 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
     }
     return { declared, path: absolute };
   };
+  const parsed = ImageSpecSchema.safeParse(data);
+  if (!parsed.success) {
+    // Every problem at once: the local files are checked too, where the value is a path at all.
+    await checkRawPaths(data, local, parent);
+    const invalid = flattenIssues(parsed.error.issues, []).flatMap((issue) =>
+      toProblems(issue, data, doc, at),
+    );
+    return { problems: sortProblems(dedupe([...invalid, ...problems])) };
+  }
   const spec = await resolvePaths(parsed.data, local, parent);
   if (problems.length > 0) return { problems: sortProblems(problems) };
   return { spec };
+}
+
+/** The local paths of a spec that did not validate, checked where they are strings. */
+async function checkRawPaths(
+  data: unknown,
+  local: (declared: string, path: (string | number)[]) => Promise<LocalPath>,
+  parent: (declared: string) => Promise<ParentImage>,
+): Promise<void> {
+  const field = (value: unknown, key: string): unknown =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  const debs = field(data, 'debs');
+  if (Array.isArray(debs))
+    for (const [i, deb] of debs.entries())
+      if (typeof deb === 'string' && deb !== '') await local(deb, ['debs', i]);
+  const files = field(data, 'files');
+  if (Array.isArray(files))
+    for (const [i, file] of files.entries()) {
+      const source = field(file, 'source');
+      if (typeof source === 'string' && source !== '') await local(source, ['files', i, 'source']);
+    }
+  const userDataFile = field(field(data, 'userData'), 'file');
+  if (typeof userDataFile === 'string' && userDataFile !== '')
+    await local(userDataFile, ['userData', 'file']);
+  const from = field(field(data, 'base'), 'from');
+  if (typeof from === 'string' && from !== '') await parent(from);
 }
 
 /** The stored image whose `rootfs/` (or image directory) `absolute` is, if it is one. */

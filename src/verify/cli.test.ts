@@ -38,7 +38,9 @@ describe('goldgate verify on the command line', () => {
   it('refuses what it cannot verify, with a hint, before booting anything', async () => {
     const unknown = await runCli('verify', 'img-000000000000');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no image "img-000000000000"\n {2}hint: give the id of a baked image/);
+    expect(unknown.stderr).toBe(
+      'goldgate: no stored image img-000000000000 (goldgate images lists them)\n  hint: give a root filesystem directory or a stored image id (goldgate images lists them)\n',
+    );
 
     const noSystemd = await runCli('verify', makeTree({ '/etc/os-release': 'ID=debian\n' }));
     expect(noSystemd.code).toBe(2);

@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { resolveImageRef } from '../images/ref.js';
 import { findImage } from '../images/store.js';
 import { initProblem } from '../lab/init-check.js';
 import type { ImageRecord } from '../images/store.js';
@@ -27,19 +28,19 @@ function readRecord(path: string): ImageRecord | undefined {
 
 /**
  * What `goldgate verify <image>` boots: a stored image by id, or a root filesystem directory
- * (a baked image's `rootfs/` is recognised by the `image.json` beside it).
+ * (`resolveImageRef`; a baked image's `rootfs/` is recognised by the `image.json` beside it).
  */
 export async function resolveTarget(image: string, home: string): Promise<VerifyTarget> {
   let rootfs: string;
   let record: ImageRecord | undefined;
   let id: string | null = null;
-  const stored = findImage(image, home);
-  if (stored !== undefined) {
-    rootfs = join(stored.path, 'rootfs');
-    record = stored;
-    id = stored.id;
-  } else if (statSync(image, { throwIfNoEntry: false })?.isDirectory() === true) {
-    rootfs = resolve(image);
+  const resolved = resolveImageRef(image, { tarball: false, home });
+  if (resolved.stored !== undefined) {
+    rootfs = resolved.source;
+    record = resolved.stored;
+    id = resolved.stored.id;
+  } else {
+    rootfs = resolve(resolved.source);
     record = readRecord(join(dirname(rootfs), 'image.json'));
     // A stored image's rootfs given by path is still that image: its proof is stored with it.
     if (
@@ -48,10 +49,6 @@ export async function resolveTarget(image: string, home: string): Promise<Verify
       basename(rootfs) === 'rootfs'
     )
       id = record.id;
-  } else {
-    throw new UsageError('VERIFY_NO_IMAGE', `no image "${image}"`, {
-      hint: 'give the id of a baked image (goldgate images) or a root filesystem directory',
-    });
   }
   const initIssue = initProblem(rootfs);
   if (initIssue !== undefined)

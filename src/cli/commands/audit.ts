@@ -1,5 +1,3 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { failsAt } from '../../audit/engine.js';
@@ -7,10 +5,12 @@ import { auditSource } from '../../audit/report.js';
 import { toSarif } from '../../audit/sarif.js';
 import { SEVERITIES } from '../../audit/types.js';
 import type { Severity } from '../../audit/types.js';
-import { findImage } from '../../images/store.js';
+import { resolveImageRef } from '../../images/ref.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
+import { checkOutput, writeOutput } from '../output.js';
 import { renderAudit } from '../render/audit.js';
+import { printProblems } from '../warnings.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 import { toolVersion } from '../version.js';
@@ -76,14 +76,10 @@ Exit status: 0 no finding at or above --fail-on, 1 findings at or above it,
           });
       }
       const rules = selectRules(flags.rule, flags.skipRule);
+      if (flags.output !== undefined) checkOutput('--output', flags.output);
       const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
-      // A stored image (baked or imported) by its id: its root filesystem.
-      const stored = existsSync(image) ? undefined : findImage(image);
-      const report = await auditSource(stored === undefined ? image : join(stored.path, 'rootfs'), {
-        rules,
-        now,
-        sink,
-      });
+      const { source } = resolveImageRef(image, { tarball: true });
+      const report = await auditSource(source, { rules, now, sink });
       let text: string;
       if (format === 'json') text = `${JSON.stringify(report, null, 2)}\n`;
       else if (format === 'sarif')
@@ -93,15 +89,9 @@ Exit status: 0 no finding at or above --fail-on, 1 findings at or above it,
           color: terminal.color && flags.output === undefined,
           failOn: flags.failOn,
         });
-      if (flags.output !== undefined) writeFileSync(flags.output, text);
+      if (flags.output !== undefined) writeOutput('--output', flags.output, text);
       else terminal.out(text);
-      if (flags.quiet !== true) {
-        for (const problem of report.problems) {
-          terminal.err(
-            `warning: ${problem.path}${problem.line !== undefined ? `:${problem.line}` : ''}: ${problem.reason}\n`,
-          );
-        }
-      }
+      if (flags.quiet !== true) printProblems(terminal, report.problems);
       result.code = failsAt(report.findings, flags.failOn) ? EXIT.checkFailed : EXIT.ok;
     });
 }

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { renderDiagnoseHtml } from '../../diagnose/html.js';
 import { diagnose } from '../../diagnose/report.js';
 import { EXIT } from '../exit-codes.js';
+import { checkOutput, writeOutput } from '../output.js';
 import { renderDiagnose } from '../render/diagnose.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
@@ -61,15 +61,18 @@ Examples:
 Exit status: 0 the bundle was read (whatever it shows), 2 usage error (no such bundle, unsafe tarball, bad zone).`,
     )
     .action(async (bundle: string, flags: DiagnoseFlags) => {
+      if (flags.output !== undefined) checkOutput('--output', flags.output);
+      if (flags.html !== undefined) checkOutput('--html', flags.html);
       const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
       const report = await diagnose(bundle, { tz: flags.tz, allowDomains: flags.allowDomain, sink });
       const text =
         flags.json === true || flags.format === 'json'
           ? `${JSON.stringify(report, null, 2)}\n`
           : renderDiagnose(report, { color: terminal.color && flags.output === undefined });
-      if (flags.output !== undefined) writeFileSync(flags.output, text);
+      // Files first: a report printed and then an error would read as a success.
+      if (flags.html !== undefined) writeOutput('--html', flags.html, renderDiagnoseHtml(report));
+      if (flags.output !== undefined) writeOutput('--output', flags.output, text);
       else terminal.out(text);
-      if (flags.html !== undefined) writeFileSync(flags.html, renderDiagnoseHtml(report));
       const guessed = report.instances.filter((i) => i.timezoneFrom.startsWith('default'));
       if (flags.quiet !== true && guessed.length > 0) {
         terminal.err(

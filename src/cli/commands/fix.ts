@@ -12,6 +12,7 @@ import { describeStep } from '../render/audit.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 import { selectRules, collectIds } from './rule-selection.js';
+import { printable } from '../printable.js';
 
 interface FixFlags {
   dryRun?: boolean;
@@ -62,13 +63,13 @@ export function registerFix(program: Command, terminal: Terminal, result: { code
       } else {
         for (const item of applied) {
           const mark = item.applied ? 'applied' : `not applied (${item.reason ?? ''})`;
-          terminal.out(`${item.rule}: ${describeStep(item.step)}\n    ${mark}\n`);
+          terminal.out(printable(`${item.rule}: ${describeStep(item.step)}\n    ${mark}\n`));
         }
         terminal.out(
           `${before.summary.total} finding${before.summary.total === 1 ? '' : 's'} before, ${after.summary.total} after${flags.dryRun === true ? ' (dry run: nothing changed)' : ''}.\n`,
         );
         for (const finding of after.findings)
-          terminal.out(`  left: ${finding.rule} (${finding.severity}): ${finding.message}\n`);
+          terminal.out(printable(`  left: ${finding.rule} (${finding.severity}): ${finding.message}\n`));
       }
       result.code = failsAt(after.findings, flags.failOn) ? EXIT.checkFailed : EXIT.ok;
     });

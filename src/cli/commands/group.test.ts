@@ -31,7 +31,12 @@ function defineGroup(home: string, name: string, change: Partial<GroupDefinition
   return group;
 }
 
-const usage = (message: string) => ({ code: 2, stdout: '', stderr: `goldgate: ${message}\n` });
+/** A usage error without a hint of its own: pointed at the command's help. */
+const usage = (message: string, command = 'create') => ({
+  code: 2,
+  stdout: '',
+  stderr: `goldgate: ${message}\n  hint: goldgate group ${command} --help describes the arguments and options\n`,
+});
 
 describe('goldgate group', () => {
   const homeOf = useTempHome();
@@ -129,7 +134,7 @@ describe('goldgate group', () => {
     expect(await create('--desired', '1')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `goldgate: no image "${IMAGE}"\n  hint: give the id of a baked or imported image (goldgate images)\n`,
+      stderr: `goldgate: no stored image ${IMAGE} (goldgate images lists them)\n  hint: a group runs a stored image: bake one (goldgate bake) or import one (goldgate image import)\n`,
     });
     expect((await runCli('group', 'ls', '--json')).stdout).toBe('{\n  "groups": []\n}\n');
   });
@@ -150,10 +155,10 @@ describe('goldgate group', () => {
   it('refuses --timers other than fast or real before starting a controller', async () => {
     defineGroup(homeOf(), 'x');
     expect(await runCli('group', 'run', 'x', '--timers', 'slow')).toEqual(
-      usage('--timers "slow" is neither fast nor real'),
+      usage('--timers "slow" is neither fast nor real', 'run'),
     );
     expect(await runCli('group', 'run', 'x', '--timers', 'fast', '--day', '0')).toEqual(
-      usage('--day "0" must be a number of seconds from 1 to 86400'),
+      usage('--day "0" must be a number of seconds from 1 to 86400', 'run'),
     );
   });
 
@@ -241,10 +246,10 @@ describe('goldgate group', () => {
       'goldgate: desired capacity 4 is outside min 0 and max 3\n  hint: the desired capacity must lie between the minimum and the maximum size\n',
     );
     expect(await runCli('group', 'scale', 'web', '--desired', '1', '--min', '2', '--max', '1')).toEqual(
-      usage('--min 2 is more than --max 1'),
+      usage('--min 2 is more than --max 1', 'scale'),
     );
     expect(await runCli('group', 'scale', 'web', '--desired', 'two')).toEqual(
-      usage('--desired "two" must be a whole number from 0 to 100'),
+      usage('--desired "two" must be a whole number from 0 to 100', 'scale'),
     );
     expect((await runCli('group', 'scale', 'web')).code).toBe(2);
     expect(JSON.parse(readFileSync(join(groupDir(homeOf(), 'web'), 'group.json'), 'utf8'))).toEqual(group);

@@ -20,6 +20,7 @@ import { EXIT } from '../exit-codes.js';
 import { repeat, seconds, wholeNumber } from '../flags.js';
 import { groupEventLine, renderActivities, renderDescribe, renderList, statusLine } from '../render/group.js';
 import type { Terminal } from '../terminal.js';
+import { checkOutput } from '../output.js';
 
 const size = (flag: string, value: string): number => wholeNumber(flag, value, 0, 100, 'GROUP_BAD_SIZE');
 
@@ -321,6 +322,7 @@ instance: the running instances' logs gathered now, and the logs the controller 
 instance it terminated. Read it with: goldgate diagnose bundle.tar.gz`,
     )
     .action(async (name: string, flags: { output: string; json?: boolean }) => {
+      checkOutput('--output', flags.output, { regular: true });
       const done = await collectGroup(goldgateHome(), name, flags.output);
       terminal.out(
         flags.json === true

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listImages } from '../../images/store.js';
 import { EXIT } from '../exit-codes.js';
+import { printable } from '../printable.js';
 import type { Terminal } from '../terminal.js';
 import { imageJson } from './bake.js';
 
@@ -34,7 +35,7 @@ export function registerImages(program: Command, terminal: Terminal, result: { c
           ];
           if (image.parent !== undefined) fields.push(`parent ${image.parent}`);
           if (image.source !== undefined) fields.push(`source ${image.source.kind} ${image.source.path}`);
-          terminal.out(`${fields.join('  ')}\n`);
+          terminal.out(`${printable(fields.join('  '), { oneLine: true })}\n`);
         }
       }
       result.code = EXIT.ok;

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -18,36 +17,13 @@ import { imageHealthChecks } from '../../lab/image-health.js';
 import { instanceDnsLog } from '../../lab/dns-log.js';
 import { liveInstance } from '../../lab/instance.js';
 import { liveNetwork } from '../../lab/net/network.js';
-import { findImage } from '../../images/store.js';
+import { resolveImageRef } from '../../images/ref.js';
 import { EXIT } from '../exit-codes.js';
+import { userDataFile } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
 const labHome = () => join(goldgateHome(), 'lab');
-
-/** An image to boot: a root filesystem directory, or the id of an image in the store. */
-export function resolveImageRoot(image: string): string {
-  if (statSync(image, { throwIfNoEntry: false })?.isDirectory() === true) return image;
-  const stored = findImage(image);
-  if (stored !== undefined) return join(stored.path, 'rootfs');
-  throw new UsageError('LAB_NO_IMAGE', `no image "${image}"`, {
-    hint: 'give a root filesystem directory or the id of a baked or imported image (goldgate images)',
-  });
-}
-
-const USER_DATA_LIMIT = 16 * 1024 * 1024;
-
-/** The user-data file's bytes; cloud-init reads it as given (text, gzip or MIME). */
-function readUserData(path: string): Buffer {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat?.isFile() !== true)
-    throw new UsageError('LAB_NO_USER_DATA', `--user-data ${path}: no such file`, {
-      hint: 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file',
-    });
-  if (stat.size > USER_DATA_LIMIT)
-    throw new UsageError('LAB_USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`);
-  return readFileSync(path);
-}
 
 export function registerLab(program: Command, terminal: Terminal, result: { code: number }): void {
   const lab = program
@@ -60,7 +36,7 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
   lab
     .command('launch')
     .summary('boot an instance and wait until systemd has settled')
-    .argument('<image>', 'a root filesystem directory, or the id of a baked image')
+    .argument('<image>', 'a root filesystem directory, or a stored image id (goldgate images)')
     .option('--name <name>', 'a label for the instance (lowercase letters, digits, dashes)')
     .option(
       '--user-data <file>',
@@ -81,14 +57,15 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
         const timeoutMs = Number(flags.timeout) * 1000;
         if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
           throw new UsageError('BAD_TIMEOUT', `--timeout "${flags.timeout}" is not a number of seconds`);
-        const rootfs = resolveImageRoot(image);
+        const resolved = resolveImageRef(image, { tarball: false });
+        const rootfs = resolved.source;
         const info = await launchInstance({
           rootfs,
-          image: rootfs === image ? resolve(image) : image,
+          image: resolved.stored === undefined ? resolve(image) : resolved.stored.id,
           name: flags.name,
           home: labHome(),
           reposDir: join(goldgateHome(), 'repos'),
-          userData: flags.userData === undefined ? undefined : readUserData(flags.userData),
+          userData: flags.userData === undefined ? undefined : userDataFile(flags.userData).data,
           timeoutMs,
           events: progressSink(terminal, { verbose: flags.verbose }),
         });
@@ -260,7 +237,4 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
           `terminated ${removed.terminated.length} instances, killed ${removed.killed.length} processes, unmounted ${removed.unmounted.length} mounts, removed ${removed.removed.length} leftovers, freed ${removed.leases.length} addresses${removed.network.length > 0 ? ', stopped the idle lab network' : ''}\n`,
         );
     });
-
-  for (const command of lab.commands) command.exitOverride();
-  lab.exitOverride();
 }

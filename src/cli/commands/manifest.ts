@@ -1,10 +1,12 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildManifest } from '../../manifest/manifest.js';
+import { resolveImageRef } from '../../images/ref.js';
 import { openRootFs } from '../../rootfs/index.js';
+import { checkOutput, writeOutput } from '../output.js';
 import { renderManifest } from '../render/manifest.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
+import { printProblems } from '../warnings.js';
 
 interface ManifestFlags {
   json?: boolean;
@@ -20,7 +22,10 @@ export function registerManifest(program: Command, terminal: Terminal, _result: 
     .description(
       "Read a root filesystem (a directory, or a .tar / .tar.gz of one) and print its manifest: installed packages (dpkg), systemd units with their enablement and timers, apt configuration and sources, cloud-init configuration and baked user-data, and the settings of snapd, dnf/yum, needrestart and Flatcar's updater. Every fact cites the file (and line) it comes from. The manifest carries a content digest: the same image gives the same digest whether read from a directory or a tarball.",
     )
-    .argument('<image>', 'root filesystem directory, or a .tar / .tar.gz of one')
+    .argument(
+      '<image>',
+      'root filesystem directory, a .tar / .tar.gz of one, or a stored image id (goldgate images)',
+    )
     .option('--json', 'print the whole manifest as one JSON document (schema: docs/manifest.md)')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .option('-v, --verbose', 'show progress with timings on standard error')
@@ -35,7 +40,8 @@ Examples:
     .action(async (image: string, flags: ManifestFlags) => {
       const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
       const started = Date.now();
-      const fs = await openRootFs(image);
+      if (flags.output !== undefined) checkOutput('--output', flags.output);
+      const fs = await openRootFs(resolveImageRef(image, { tarball: true }).source);
       let manifest;
       try {
         manifest = buildManifest(fs);
@@ -51,14 +57,8 @@ Examples:
       });
       const text =
         flags.json === true ? `${JSON.stringify(manifest, null, 2)}\n` : renderManifest(manifest, image);
-      if (flags.output !== undefined) writeFileSync(flags.output, text);
+      if (flags.output !== undefined) writeOutput('--output', flags.output, text);
       else terminal.out(text);
-      if (flags.quiet !== true) {
-        for (const problem of manifest.problems) {
-          terminal.err(
-            `warning: ${problem.path}${problem.line !== undefined ? `:${problem.line}` : ''}: ${problem.reason}\n`,
-          );
-        }
-      }
+      if (flags.quiet !== true) printProblems(terminal, manifest.problems);
     });
 }

@@ -6,6 +6,7 @@ import { buildDeb } from '../../repo/build-deb.js';
 import { createRepo, listRepos, publish } from '../../repo/repo.js';
 import type { RepoInfo } from '../../repo/repo.js';
 import type { Terminal } from '../terminal.js';
+import { printableDeep } from '../printable.js';
 
 interface PublishFlags {
   suite: string;
@@ -17,7 +18,8 @@ interface PublishFlags {
   json?: boolean;
 }
 
-function renderRepos(repos: readonly RepoInfo[]): string {
+function renderRepos(unsafe: readonly RepoInfo[]): string {
+  const repos = printableDeep(unsafe);
   if (repos.length === 0) return 'no repositories (create one with: goldgate repo create NAME)\n';
   const lines: string[] = [];
   for (const repo of repos) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { SPEC_DOCS_HINT, SpecError, formatProblem, loadSpec } from '../../spec/load.js';
 import { isDerived, parentIdentity } from '../../spec/schema.js';
 import { EXIT } from '../exit-codes.js';
+import { printable } from '../printable.js';
 import type { Terminal } from '../terminal.js';
 
 interface ValidateFlags {
@@ -15,10 +16,8 @@ export function registerSpec(program: Command, terminal: Terminal, result: { cod
     .description(
       'Image specs describe a golden image for `goldgate bake`: the Debian base (or the image it derives from), packages, local .deb files, files, repositories, services, whether automatic updates stay on, health checks, user-data and the DNS names an instance may look up. Reference: docs/spec.md.',
     );
-  // main() sets exitOverride on top-level commands only; a nested command needs its own.
   spec
     .command('validate')
-    .exitOverride()
     .summary('check an image spec and print it with every default applied')
     .description(
       'Read an image spec and check every field: types, ranges, names, absolute image paths, exactly one of content or source, known keys (a typo gets a suggestion), that the local files it names (debs, files[].source, userData.file) exist relative to the spec, and that base.from names a stored image or a root filesystem directory. Every problem is reported at once, with its file, line and column. Nothing is built or fetched.',
@@ -54,8 +53,11 @@ Exit status: 0 the spec is valid, 2 it is not (or cannot be read). Reference: do
           terminal.out(`${JSON.stringify({ file, problems: error.problems }, null, 2)}\n`);
         } else {
           const count = error.problems.length === 1 ? '1 problem' : `${error.problems.length} problems`;
-          terminal.err(`goldgate: ${file} is not a valid image spec (${count})\n`);
-          for (const problem of error.problems) terminal.err(`${formatProblem(problem)}\n`);
+          terminal.err(
+            `goldgate: ${printable(file, { oneLine: true })} is not a valid image spec (${count})\n`,
+          );
+          for (const problem of error.problems)
+            terminal.err(`${printable(formatProblem(problem), { oneLine: true })}\n`);
           terminal.err(`  hint: ${SPEC_DOCS_HINT}\n`);
         }
         result.code = EXIT.usage;

@@ -1,5 +1,3 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { goldgateHome } from '../../core/home.js';
@@ -10,8 +8,9 @@ import { renderVerifyHtml } from '../../verify/html.js';
 import { resolveTarget } from '../../verify/target.js';
 import { verifyImage } from '../../verify/verify.js';
 import { EXIT } from '../exit-codes.js';
+import { checkOutput, writeOutput } from '../output.js';
 import { renderVerify } from '../render/verify.js';
-import { repeat, wholeNumber as wholeFlag } from '../flags.js';
+import { repeat, userDataFile, wholeNumber as wholeFlag } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
@@ -41,17 +40,6 @@ const list = (value: string, previous: string[] | undefined): string[] => [
 const wholeNumber = (flag: string, value: string, min: number, max: number): number =>
   wholeFlag(flag, value, min, max, 'VERIFY_BAD_FLAG');
 
-function userDataFile(path: string): { path: string; data: Buffer } {
-  const stats = statSync(path, { throwIfNoEntry: false });
-  if (stats?.isFile() !== true)
-    throw new UsageError('VERIFY_NO_USER_DATA', `--user-data ${path}: no such file`, {
-      hint: 'give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file',
-    });
-  if (stats.size > 16 * 1024 * 1024)
-    throw new UsageError('VERIFY_USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`);
-  return { path: resolve(path), data: readFileSync(path) };
-}
-
 export function registerVerify(program: Command, terminal: Terminal, result: { code: number }): void {
   program
     .command('verify')
@@ -59,7 +47,7 @@ export function registerVerify(program: Command, terminal: Terminal, result: { c
     .description(
       "The immutability proof. Boots lab instances of the image (real systemd, on the lab network), runs its health checks, fast-forwards time (starts the service of every scheduled timer once: apt-daily, apt-daily-upgrade, dnf-automatic, custom timers; cloud-init runs for real at boot with the image's or the given user-data), runs the checks again, and reads what each instance changed: packages (the image's dpkg status against the instance's), configuration (/etc), binaries and libraries (/usr, /lib, /opt, /boot), runtime noise (machine-id, journal, logs, caches, stamps, locks: shown, never failing), every DNS name looked up, failed units. A failed check is linked to what preceded it in the instance's own logs. The verdict is `immutable` only with no package, configuration or binary drift, no lookup outside the spec's dnsAllow, no failed unit and every check passing before and after. The report is stored with the image. Reference: docs/verify.md, JSON schema: docs/verify-json.md.",
     )
-    .argument('<image>', 'a baked image id (goldgate images) or a root filesystem directory')
+    .argument('<image>', 'a stored image id (goldgate images) or a root filesystem directory')
     .option('-n, --instances <n>', 'instances to boot at once (1-20)', '1')
     .option(
       '--user-data <file>',
@@ -108,6 +96,7 @@ Exit status: 0 immutable, 1 mutable, 2 usage error, 3 environment error (not roo
       const soak = flags.soak === undefined ? undefined : wholeNumber('--soak', flags.soak, 0, 86_400);
       const imageAgeMs = flags.imageAge === undefined ? undefined : parseAge(flags.imageAge);
       const userData = flags.userData === undefined ? undefined : userDataFile(flags.userData);
+      if (flags.html !== undefined) checkOutput('--html', flags.html);
       const fromFlags: HealthCheck[] = [
         ...(flags.healthHttp ?? []).map(httpCheckFromFlag),
         ...(flags.healthCommand ?? []).map(commandCheckFromFlag),
@@ -155,7 +144,7 @@ Exit status: 0 immutable, 1 mutable, 2 usage error, 3 environment error (not roo
           ...(soak === undefined ? {} : { soakSeconds: soak }),
           ...(flags.keep === true ? { keep: true } : {}),
         });
-        if (flags.html !== undefined) writeFileSync(flags.html, renderVerifyHtml(report));
+        if (flags.html !== undefined) writeOutput('--html', flags.html, renderVerifyHtml(report));
         terminal.out(
           flags.json === true
             ? `${JSON.stringify(report, null, 2)}\n`

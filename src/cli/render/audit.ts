@@ -2,6 +2,7 @@ import type { AuditReport } from '../../audit/report.js';
 import { SEVERITIES } from '../../audit/types.js';
 import type { RemediationStep, Severity } from '../../audit/types.js';
 import { style } from '../terminal.js';
+import { printableDeep } from '../printable.js';
 
 const SEVERITY_COLOR: Record<Severity, (text: string, on: boolean) => string> = {
   critical: style.red,
@@ -31,10 +32,11 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The human report: findings grouped by severity, each with its evidence and fix. */
 export function renderAudit(
-  report: AuditReport,
+  unsafe: AuditReport,
   options: { color: boolean; failOn: Severity | 'none' },
 ): string {
   const { color } = options;
+  const report = printableDeep(unsafe);
   const lines: string[] = [];
   const os = report.image.os ?? 'unknown OS';
   lines.push(style.bold(`goldgate audit: ${report.image.source}`, color));

@@ -1,10 +1,12 @@
 import type { DiagnoseReport } from '../../diagnose/report.js';
 import { style } from '../terminal.js';
+import { printableDeep } from '../printable.js';
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
 
 /** The diagnosis for people: probable causes first, then what changed where, then what to do. */
-export function renderDiagnose(report: DiagnoseReport, options: { color: boolean }): string {
+export function renderDiagnose(unsafe: DiagnoseReport, options: { color: boolean }): string {
+  const report = printableDeep(unsafe);
   const { color } = options;
   const lines: string[] = [];
   const read = report.files.filter((f) => f.format !== null);

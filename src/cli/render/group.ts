@@ -2,6 +2,7 @@ import type { GoldgateEvent, GroupStatus } from '../../core/events.js';
 import type { Activity } from '../../group/activities.js';
 import type { GroupDescription } from '../../group/admin.js';
 import { style } from '../terminal.js';
+import { printableDeep } from '../printable.js';
 
 const clock = (iso: string): string => iso.slice(11, 19);
 
@@ -21,7 +22,8 @@ export function statusLine(status: GroupStatus, color: boolean): string {
 }
 
 /** One line per controller event, as `group run` prints them. */
-export function groupEventLine(event: GoldgateEvent, color: boolean): string | undefined {
+export function groupEventLine(unsafe: GoldgateEvent, color: boolean): string | undefined {
+  const event = printableDeep(unsafe);
   if (event.type === 'group-status')
     return `${clock(event.at)}  ${event.group}  ${statusLine(event.status, color)}\n`;
   if (event.type !== 'group') return undefined;
@@ -42,7 +44,8 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function renderDescribe(group: GroupDescription, color: boolean): string {
+export function renderDescribe(unsafe: GroupDescription, color: boolean): string {
+  const group = printableDeep(unsafe);
   const lines = [
     `${style.bold(group.AutoScalingGroupName, color)}  image ${group.ImageId}`,
     `  desired ${group.DesiredCapacity} (min ${group.MinSize}, max ${group.MaxSize}) · grace ${group.HealthCheckGracePeriod} s · health every ${group.HealthCheckIntervalSeconds} s · unhealthy after ${group.UnhealthyThreshold} failed checks`,
@@ -72,7 +75,8 @@ export function renderDescribe(group: GroupDescription, color: boolean): string 
   return `${lines.join('\n')}\n\n${table(rows)}\n`;
 }
 
-export function renderList(groups: GroupDescription[]): string {
+export function renderList(unsafe: GroupDescription[]): string {
+  const groups = printableDeep(unsafe);
   if (groups.length === 0) return 'no groups (goldgate group create makes one)\n';
   const rows = [
     ['GROUP', 'IMAGE', 'DESIRED', 'MIN', 'MAX', 'HEALTHY', 'IN SERVICE', 'REPLACED', 'CONTROLLER'],
@@ -91,7 +95,8 @@ export function renderList(groups: GroupDescription[]): string {
   return `${table(rows)}\n`;
 }
 
-export function renderActivities(activities: readonly Activity[], color: boolean): string {
+export function renderActivities(unsafe: readonly Activity[], color: boolean): string {
+  const activities = printableDeep(unsafe);
   if (activities.length === 0) return 'no activities\n';
   return activities
     .map((a) => {

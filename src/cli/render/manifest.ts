@@ -1,7 +1,10 @@
 import type { Manifest } from '../../manifest/manifest.js';
+import { printableDeep } from '../printable.js';
 
 /** A one-screen summary of a manifest for people; `--json` has everything. */
-export function renderManifest(manifest: Manifest, source: string): string {
+export function renderManifest(unsafe: Manifest, unsafeSource: string): string {
+  const manifest = printableDeep(unsafe);
+  const source = printableDeep(unsafeSource);
   const lines: string[] = [];
   const installed = manifest.packages.filter((p) => p.state === 'installed');
   const units = manifest.systemd.units;

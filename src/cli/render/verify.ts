@@ -1,5 +1,6 @@
 import type { VerifyReport } from '../../verify/types.js';
 import { style } from '../terminal.js';
+import { printableDeep } from '../printable.js';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const clock = (iso: string): string => iso.slice(11, 19);
@@ -10,7 +11,8 @@ function more(total: number, shown: number, what: string): string[] {
 }
 
 /** The proof as a person reads it in a terminal: verdict, reasons, causes, then the evidence. */
-export function renderVerify(report: VerifyReport, options: { color: boolean }): string {
+export function renderVerify(unsafe: VerifyReport, options: { color: boolean }): string {
+  const report = printableDeep(unsafe);
   const c = options.color;
   const lines: string[] = [];
   const image = report.image.id ?? report.image.rootfs;

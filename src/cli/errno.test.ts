@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { environmentError, outputError } from './errno.js';
+
+const systemError = (code: string, path?: string): NodeJS.ErrnoException =>
+  Object.assign(new Error(`${code}: failed`), { code, ...(path === undefined ? {} : { path }) });
+
+describe('system errors', () => {
+  it('makes the machine’s faults environment errors (exit 3) naming the path', () => {
+    expect(environmentError(systemError('ENOSPC', '/srv/out'))).toMatchObject({
+      fault: 'environment',
+      code: 'SYSTEM_ENOSPC',
+      message: '/srv/out: no space left on the device',
+      hint: 'free some space, or write somewhere else',
+    });
+    expect(environmentError(systemError('EROFS', '/usr/x'))?.message).toBe('/usr/x: read-only file system');
+    expect(environmentError(systemError('EACCES', '/root/x'))?.fault).toBe('environment');
+  });
+
+  it("leaves anything else to be reported as goldgate's bug", () => {
+    expect(environmentError(systemError('ENOENT', '/x'))).toBeUndefined();
+    expect(environmentError(systemError('EISDIR', '/x'))).toBeUndefined();
+    expect(environmentError(new TypeError('x is undefined'))).toBeUndefined();
+  });
+
+  it('makes a bad output path a usage error naming the flag', () => {
+    expect(outputError(systemError('ENOENT'), '-o', 'a/b')).toMatchObject({
+      fault: 'user',
+      message: '-o a/b: its folder does not exist',
+    });
+    expect(outputError(systemError('EISDIR'), '--html', 'out/')).toMatchObject({
+      fault: 'user',
+      message: '--html out/ is a directory',
+      hint: 'give a file name, e.g. out/report',
+    });
+    expect(outputError(systemError('EDQUOT'), '-o', 'r')).toMatchObject({
+      fault: 'environment',
+      message: '-o r: disk quota exceeded',
+    });
+  });
+});
