@@ -91,7 +91,7 @@ export function shownName(name: string): string {
   });
   if (escaped.length <= MAX_SHOWN) return escaped;
   const keep = (MAX_SHOWN - 1) / 2;
-  return `${escaped.slice(0, Math.ceil(keep))}…${escaped.slice(-Math.floor(keep))} (${name.length} characters)`;
+  return `${escaped.slice(0, Math.ceil(keep))}…${escaped.slice(-Math.floor(keep))}`;
 }
 
 export interface BudgetOptions {
@@ -101,16 +101,22 @@ export interface BudgetOptions {
   dir: string;
   limits: ExtractLimits;
   statfs?: StatFs;
+  /** The hint of a space error, when TMPDIR is not where the extraction goes. */
+  spaceHint?: string;
 }
 
 /** Counts what an extraction writes against its caps and the free space of its file system. */
 export interface ExtractBudget {
   readonly limits: ExtractLimits;
-  /** Bytes written so far. */
+  /** Bytes counted so far. */
   readonly written: number;
   /** Counts one archive entry; throws a UsageError past the entry cap. */
   entry(): void;
-  /** Checks, before writing `bytes` more, the byte cap (UsageError) and the free space (EnvironmentError); then counts them. */
+  /** Counts `bytes` more against the byte cap (a UsageError past it), without looking at the disk. */
+  count(bytes: number): void;
+  /** Throws an EnvironmentError unless `bytes` fit in the free space, the reserve kept. */
+  ensureFree(bytes: number): void;
+  /** Before writing `bytes` more: count them, and check that everything counted fits on the disk. */
   reserve(bytes: number): void;
   /** The error for an ENOSPC/EDQUOT met while writing anyway (another writer filled the disk); other errors unchanged. */
   spaceError(error: unknown): unknown;
@@ -123,14 +129,9 @@ export function extractBudget(options: BudgetOptions): ExtractBudget {
   const available = statfs(dir);
   let written = 0;
   let entries = 0;
-  const hint = `free space in ${dir}, or point TMPDIR (GOLDGATE_HOME for image import) at a larger file system`;
-  const noSpace = (needed: number): EnvironmentError =>
-    new EnvironmentError(
-      'EXTRACT_NO_SPACE',
-      `extracting ${archive} needs ${formatBytes(needed)} more in ${dir} (and ${formatBytes(FREE_SPACE_RESERVE)} kept free), which has ${formatBytes(Math.max(0, available - written))} free`,
-      { hint },
-    );
-  return {
+  const hint =
+    options.spaceHint ?? `free space in ${dir}, or point TMPDIR at a directory on a larger file system`;
+  const budget: ExtractBudget = {
     limits,
     get written() {
       return written;
@@ -146,26 +147,40 @@ export function extractBudget(options: BudgetOptions): ExtractBudget {
           },
         );
     },
-    reserve(bytes) {
-      if (written + bytes > limits.maxBytes)
+    count(bytes) {
+      if (written + bytes > limits.maxBytes) {
+        const suggested = Math.ceil(Math.max(limits.maxBytes * 2, written + bytes) / 1024 ** 3);
         throw new UsageError(
           'EXTRACT_TOO_LARGE',
           `${archive} expands to more than ${formatBytes(limits.maxBytes)} (${limits.maxBytes} bytes), the cap on what one extraction writes`,
           {
-            hint: `if the archive is trusted, raise the cap: ${MAX_BYTES_VARIABLE}=${Math.ceil(Math.max(limits.maxBytes * 2, written + bytes) / 1024 ** 3)}G goldgate … (the default is the larger of 1 GiB and ${EXTRACT_RATIO} times the archive's size)`,
+            hint: `if the archive is trusted, raise the cap: ${MAX_BYTES_VARIABLE}=${suggested}G goldgate … (the default is the larger of 1 GiB and ${EXTRACT_RATIO} times the archive's size)`,
           },
         );
-      if (written + bytes + FREE_SPACE_RESERVE > available) throw noSpace(bytes);
+      }
       written += bytes;
+    },
+    ensureFree(bytes) {
+      if (bytes + FREE_SPACE_RESERVE <= available) return;
+      throw new EnvironmentError(
+        'EXTRACT_NO_SPACE',
+        `extracting ${archive} needs at least ${formatBytes(bytes)} in ${dir}, with ${formatBytes(FREE_SPACE_RESERVE)} kept free there, but ${formatBytes(available)} are free`,
+        { hint },
+      );
+    },
+    reserve(bytes) {
+      budget.count(bytes);
+      budget.ensureFree(written);
     },
     spaceError(error) {
       const code = (error as NodeJS.ErrnoException | undefined)?.code;
       if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
       return new EnvironmentError(
         'EXTRACT_NO_SPACE',
-        `no space left in ${dir} while extracting ${archive} (${formatBytes(written)} written, removed)`,
+        `no space left in ${dir} while extracting ${archive} (what was extracted is removed)`,
         { hint, cause: error },
       );
     },
   };
+  return budget;
 }

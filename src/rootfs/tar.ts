@@ -330,21 +330,26 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
   }
 
   const cleanup = async (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // The first entry's failure is the one to report: the streams torn down after it fail too.
+  let entryFailure: Error | undefined;
   try {
     const extractor = extract();
     extractor.on('entry', (header, stream, next) => {
       writeEntry(header, stream as unknown as EntryStream).then(
         () => next(),
         (error: unknown) => {
+          // next(error) destroys the entry's stream with the error too: the pipeline reports it once.
+          stream.on('error', () => undefined);
           stream.resume();
           const failure = budget.spaceError(error);
-          next(
-            (failure !== error ||
+          entryFailure ??= (
+            failure !== error ||
             error instanceof GoldgateError ||
             (error as NodeJS.ErrnoException).code === undefined
               ? failure
-              : entryError(archive, header.name, error as NodeJS.ErrnoException)) as Error,
-          );
+              : entryError(archive, header.name, error as NodeJS.ErrnoException)
+          ) as Error;
+          next(entryFailure);
         },
       );
     });
@@ -352,8 +357,9 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
     if (compression === 'gzip') await pipeline(source, createGunzip(), extractor);
     else await pipeline(source, extractor);
     for (const [path, mtime] of dirTimes.reverse()) utimesSync(host(path), mtime / 1000, mtime / 1000);
-  } catch (error) {
+  } catch (caught) {
     await cleanup();
+    const error = entryFailure ?? caught;
     if (error instanceof GoldgateError) throw error;
     const failure = budget.spaceError(error);
     if (failure !== error) throw failure;
