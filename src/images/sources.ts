@@ -209,8 +209,8 @@ function checkEntry(header: Header, symlinks: Set<string>, archive: string): voi
 }
 
 /**
- * Reads every entry header of an archive without writing anything, counting entries and
- * file bytes against the budget's caps; returns the number of entries.
+ * Reads every entry header of an archive without writing anything, counting entries (as
+ * they come) and file bytes (at the end) against the budget's caps; returns the number of entries.
  */
 async function scanTar(
   archive: string,
@@ -219,12 +219,13 @@ async function scanTar(
 ): Promise<number> {
   const symlinks = new Set<string>();
   let entries = 0;
+  let bytes = 0;
   const extractor = extract();
   extractor.on('entry', (header, stream, next) => {
     try {
       budget.entry();
       checkEntry(header, symlinks, archive);
-      if (header.type === 'file' || header.type === 'contiguous-file') budget.count(header.size ?? 0);
+      if (header.type === 'file' || header.type === 'contiguous-file') bytes += header.size ?? 0;
       entries += 1;
     } catch (error) {
       // next(error) destroys the entry's stream with the error too: the pipeline reports it once.
@@ -267,6 +268,8 @@ async function scanTar(
       },
     );
   }
+  // Counted once all headers are read, so that the message can say what the whole archive needs.
+  budget.count(bytes);
   return entries;
 }
 
