@@ -8,7 +8,7 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { linkSync, lutimesSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, linkSync, lutimesSync, symlinkSync, utimesSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -230,6 +230,8 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
     const handle = await open(host(path), 'wx', mode);
     try {
       for await (const chunk of stream) await handle.write(chunk);
+      // The archive's permission bits, not the umask's: as a phantom of the same file reports them.
+      await handle.chmod(mode);
     } finally {
       await handle.close();
     }
@@ -317,6 +319,7 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
     budget.reserve(position.size);
     try {
       fetchRanges(archive, compression, [{ ...position, out: host(path) }]);
+      chmodSync(host(path), position.mode);
       utimesSync(host(path), position.mtime / 1000, position.mtime / 1000);
     } catch (error) {
       rmSync(host(path), { force: true });
