@@ -112,17 +112,22 @@ describe('root filesystem tarballs are extracted only as far as they are read', 
       { name: 'etc/apt/apt.conf.d/20auto-upgrades', body: 'APT::Periodic::Unattended-Upgrade "1";\n' },
       { name: 'var/lib/dpkg/status', body: 'Package: x\n' },
       { name: 'usr/lib/systemd/system/x.service', body: '[Service]\n' },
-      { name: 'usr/local/bin/boot.sh', body: '#!/bin/sh\n', mode: 0o755 },
+      { name: 'usr/local/bin/boot', body: '#!/bin/sh\n', mode: 0o755 },
+      { name: 'opt/app/app.service', body: '[Service]\n' },
+      { name: 'opt/app/env.sh', body: 'A=1\n' },
+      { name: 'opt/app/data.bin', body: 'data\n' },
       { name: 'usr/share/doc/x/README', body: 'docs\n' },
       { name: 'usr/lib/x86_64-linux-gnu/libx.a', body: 'data\n' },
     ]);
     const { root, phantoms, cleanup } = await extractTar(archive, { workDir: tempDir() });
     try {
       expect([...phantoms.keys()].sort()).toEqual([
+        '/opt/app/data.bin',
         '/usr/lib/x86_64-linux-gnu/libx.a',
         '/usr/share/doc/x/README',
       ]);
-      expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['boot.sh']);
+      expect(readdirSync(join(root, 'usr/local/bin'))).toEqual(['boot']);
+      expect(readdirSync(join(root, 'opt/app')).sort()).toEqual(['app.service', 'env.sh']);
     } finally {
       await cleanup();
     }

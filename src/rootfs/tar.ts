@@ -50,21 +50,25 @@ export const INLINE_MAX_BYTES = 1024 * 1024;
 const LIKELY_READ_TREES = [
   '/etc/',
   '/var/lib/',
+  '/run/',
   '/usr/lib/systemd/',
   '/lib/systemd/',
   '/usr/local/lib/systemd/',
 ];
 const LIKELY_READ_FILES = new Set(['/usr/lib/os-release']);
+/** Unit files linked from elsewhere and shell scripts sourced by boot commands are read wherever they are. */
+const LIKELY_READ_SUFFIXES = /\.(service|timer|socket|mount|automount|path|target|sh)$/;
 
 /**
  * Whether a regular file of a root filesystem tarball is written out during the first
- * pass: at most 1 MiB, and either configuration or state (`/etc`, `/var/lib`, systemd's
- * unit trees, os-release) or an executable (boot commands are read to see what they run).
- * Everything else (libraries, documentation, data) stays in the archive until read.
+ * pass: at most 1 MiB, and either configuration or state (`/etc`, `/var/lib`, `/run`,
+ * systemd's unit trees, os-release), an executable (boot commands are read to see what they
+ * run), a unit file or a shell script. Everything else (libraries, documentation, data)
+ * stays in the archive until read.
  */
 export function isLikelyRead(path: string, size: number, mode: number): boolean {
   if (size > INLINE_MAX_BYTES) return false;
-  if ((mode & 0o111) !== 0 || LIKELY_READ_FILES.has(path)) return true;
+  if ((mode & 0o111) !== 0 || LIKELY_READ_FILES.has(path) || LIKELY_READ_SUFFIXES.test(path)) return true;
   return LIKELY_READ_TREES.some((tree) => path.startsWith(tree));
 }
 
