@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesBelow, writeZeroBomb } from '../test-support/archives.js';
 import { tempDir } from '../test-support/tree.js';
 import { extractLimits, shownName } from './limits.js';
+import { openDirRootFs } from './dir.js';
 import { extractTar, openTarRootFs } from './tar.js';
 
 const MiB = 1024 * 1024;
@@ -106,6 +107,30 @@ describe('root filesystem tarballs are extracted only as far as they are read', 
     });
   }
 
+  it('fetches the small siblings of a file of a tar.gz in the same pass, not those of a plain tar', async () => {
+    const dir = tempDir();
+    const entries = [
+      { name: 'opt/conf/a.yaml', body: 'a: 1\n' },
+      { name: 'opt/conf/b.yaml', body: 'b: 2\n' },
+      { name: 'opt/conf/sub/c.yaml', body: 'c: 3\n' },
+      { name: 'opt/other.yaml', body: 'o: 4\n' },
+    ];
+    for (const gzip of [true, false]) {
+      const archive = await writeTar(join(dir, gzip ? 'siblings.tar.gz' : 'siblings.tar'), entries, gzip);
+      const extraction = await extractTar(archive, { workDir: tempDir() });
+      const fs = openDirRootFs(extraction.root, { phantoms: extraction.phantoms, fetch: extraction.fetch });
+      expect(fs.readText('/opt/conf/a.yaml')).toBe('a: 1\n');
+      expect([...extraction.phantoms.keys()].sort()).toEqual(
+        gzip
+          ? ['/opt/conf/sub/c.yaml', '/opt/other.yaml']
+          : ['/opt/conf/b.yaml', '/opt/conf/sub/c.yaml', '/opt/other.yaml'],
+      );
+      expect(fs.readText('/opt/conf/b.yaml')).toBe('b: 2\n');
+      expect(fs.readText('/opt/conf/sub/c.yaml')).toBe('c: 3\n');
+      await extraction.cleanup();
+    }
+  });
+
   it('writes configuration, state and executables during the pass, not data', async () => {
     const dir = tempDir();
     const archive = await writeTar(join(dir, 'kinds.tar'), [
@@ -175,19 +200,25 @@ describe('caps on what an extraction writes', () => {
     expect(readdirSync(workDir)).toEqual([]);
   });
 
-  it('stops reading when a file fetched on demand would pass the byte cap', async () => {
+  it('stops reading when a file fetched on demand would pass the byte cap (plain tar and tar.gz)', async () => {
     const dir = tempDir();
-    const archive = await writeTar(join(dir, 'lazy-cap.tar'), [
-      { name: 'opt/data', body: Buffer.alloc(2 * MiB) },
-    ]);
-    const fs = await openTarRootFs(archive, {
-      workDir: tempDir(),
-      limits: { maxBytes: MiB, maxEntries: 100 },
-    });
-    try {
-      expect(() => fs.readFile('/opt/data')).toThrow(expect.objectContaining({ code: 'EXTRACT_TOO_LARGE' }));
-    } finally {
-      await fs.close();
+    for (const name of ['lazy-cap.tar', 'lazy-cap.tar.gz']) {
+      const archive = await writeTar(join(dir, name), [
+        { name: 'opt/data', body: Buffer.alloc(2 * MiB) },
+        { name: 'opt/small', body: 'small\n' },
+      ]);
+      const fs = await openTarRootFs(archive, {
+        workDir: tempDir(),
+        limits: { maxBytes: MiB, maxEntries: 100 },
+      });
+      try {
+        expect(() => fs.readFile('/opt/data'), name).toThrow(
+          expect.objectContaining({ code: 'EXTRACT_TOO_LARGE' }),
+        );
+        expect(fs.readText('/opt/small'), name).toBe('small\n');
+      } finally {
+        await fs.close();
+      }
     }
   });
 

@@ -170,7 +170,12 @@ export function extractBudget(options: BudgetOptions): ExtractBudget {
     },
     reserve(bytes) {
       budget.count(bytes);
-      budget.ensureFree(written);
+      try {
+        budget.ensureFree(written);
+      } catch (error) {
+        written -= bytes;
+        throw error;
+      }
     },
     spaceError(error) {
       const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -45,6 +45,8 @@ export interface TarOptions {
 
 /** Regular files written during the first pass are at most this large. */
 export const INLINE_MAX_BYTES = 1024 * 1024;
+/** Most siblings fetched with a file of a tar.gz. */
+const MAX_SIBLINGS = 256;
 
 /** Configuration and state that goldgate's readers (audit rules, manifest agents) look at. */
 const LIKELY_READ_TREES = [
@@ -317,22 +319,63 @@ export async function extractTar(archive: string, options: TarOptions = {}): Pro
     }
   }
 
+  /**
+   * The files fetched with `path`: for a tar.gz, whose every fetch is a pass over the archive,
+   * also its small phantom siblings (readers tend to read a directory's files together, and
+   * tar keeps them together), as far as the caps and the disk allow.
+   */
+  function batchOf(path: string, position: Position): string[] {
+    if (compression !== 'gzip') {
+      budget.reserve(position.size);
+      return [path];
+    }
+    const prefix = `${posix.dirname(path)}/`.replace('//', '/');
+    const siblings = [...positions.entries()]
+      .filter(
+        ([other, at]) =>
+          other !== path &&
+          other.startsWith(prefix) &&
+          !other.slice(prefix.length).includes('/') &&
+          at.size <= INLINE_MAX_BYTES,
+      )
+      .slice(0, MAX_SIBLINGS)
+      .map(([other]) => other);
+    const extra = siblings.reduce((sum, other) => sum + (positions.get(other)?.size ?? 0), 0);
+    // The siblings are a bonus: past a cap or the free space, the file alone is fetched (or refused).
+    try {
+      budget.reserve(position.size + extra);
+      return [path, ...siblings];
+    } catch {
+      budget.reserve(position.size);
+      return [path];
+    }
+  }
+
   function fetch(path: string): boolean | string {
     const position = positions.get(path);
     if (position === undefined) return false;
-    budget.reserve(position.size);
+    const batch = batchOf(path, position);
     try {
-      fetchRanges(archive, compression, [{ ...position, out: host(path) }]);
-      chmodSync(host(path), position.mode);
-      utimesSync(host(path), position.mtime / 1000, position.mtime / 1000);
+      fetchRanges(
+        archive,
+        compression,
+        batch.map((each) => ({ ...(positions.get(each) as Position), out: host(each) })),
+      );
+      for (const each of batch) {
+        const at = positions.get(each) as Position;
+        chmodSync(host(each), at.mode);
+        utimesSync(host(each), at.mtime / 1000, at.mtime / 1000);
+      }
     } catch (error) {
-      rmSync(host(path), { force: true });
+      for (const each of batch) rmSync(host(each), { force: true });
       const failure = budget.spaceError(error);
       if (failure !== error) throw failure;
       return `could not be read from the archive: ${(error as Error).message}`;
     }
-    positions.delete(path);
-    phantoms.delete(path);
+    for (const each of batch) {
+      positions.delete(each);
+      phantoms.delete(each);
+    }
     return true;
   }
 
