@@ -252,6 +252,11 @@ describe('disk space', () => {
     });
     expect(readdirSync(workDir)).toEqual([]);
     await openTarRootFs(archive, { workDir, statfs: plenty }).then((fs) => fs.close());
+    await expect(openTarRootFs(archive, { workDir: join(workDir, 'missing') })).rejects.toMatchObject({
+      code: 'EXTRACT_NO_WORKDIR',
+      fault: 'environment',
+      message: `cannot extract ${archive} into ${join(workDir, 'missing')}: ENOENT`,
+    });
   });
 
   it.skipIf(process.getuid?.() !== 0)(

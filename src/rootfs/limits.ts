@@ -126,7 +126,16 @@ export interface ExtractBudget {
 export function extractBudget(options: BudgetOptions): ExtractBudget {
   const { archive, dir, limits } = options;
   const statfs = options.statfs ?? freeBytes;
-  const available = statfs(dir);
+  let available: number;
+  try {
+    available = statfs(dir);
+  } catch (error) {
+    throw new EnvironmentError(
+      'EXTRACT_NO_WORKDIR',
+      `cannot extract ${archive} into ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { hint: 'point TMPDIR at an existing, writable directory', cause: error },
+    );
+  }
   let written = 0;
   let entries = 0;
   const hint =
