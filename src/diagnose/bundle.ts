@@ -65,9 +65,10 @@ function walk(root: string, dir: string, out: BundleFile[], skipped: Bundle['ski
 
 /**
  * Opens an evidence bundle: a directory, or a tar / tar.gz (streamed into a private
- * directory with unsafe entries refused, removed by `close`). Links are never followed.
+ * directory with unsafe entries refused, removed by `close`, at most GOLDGATE_MAX_EXTRACT_BYTES
+ * written: see rootfs/limits.ts). Links are never followed.
  */
-export async function openBundle(source: string): Promise<Bundle> {
+export async function openBundle(source: string, options: { workDir?: string } = {}): Promise<Bundle> {
   const stats = statSync(source, { throwIfNoEntry: false });
   if (stats === undefined) {
     throw new UsageError('BUNDLE_NOT_FOUND', `${source} does not exist`, {
@@ -77,8 +78,13 @@ export async function openBundle(source: string): Promise<Bundle> {
   let root = source;
   let close = async (): Promise<void> => undefined;
   if (stats.isFile()) {
-    // Logs can be large: no per-file bound here, the tar reader still refuses unsafe entries.
-    const extraction = await extractTar(source, { maxFileBytes: Number.MAX_SAFE_INTEGER });
+    // Every log is read: all of them are written, within the caps on bytes and entries (and
+    // the free space) the tar reader checks before each write; it still refuses unsafe entries.
+    const extraction = await extractTar(source, {
+      maxFileBytes: Number.MAX_SAFE_INTEGER,
+      content: 'all',
+      ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
+    });
     root = extraction.root;
     close = extraction.cleanup;
   } else if (!stats.isDirectory()) {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -392,6 +392,15 @@ describe.skipIf(!canRun)(`openImageSource on real archives and disks${note}`, ()
         ],
         /"usr\/b\/evil".*"\/usr\/b"/,
       ],
+      [
+        'hardlink-below-symlink',
+        [
+          { name: 'usr/', type: 'directory' },
+          { name: 'usr/a', type: 'symlink', linkname: outside },
+          { name: 'usr/h', type: 'link', linkname: 'usr/a/passwd' },
+        ],
+        /: tar entry "usr\/h" is a hard link to "usr\/a\/passwd", which lies below "\/usr\/a"/,
+      ],
     ];
     for (const [name, entries, message] of cases) {
       const file = join(dir, `${name}.tar.gz`);
@@ -408,6 +417,77 @@ describe.skipIf(!canRun)(`openImageSource on real archives and disks${note}`, ()
       expect(readdirSync(workDir), name).toEqual([]);
     }
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('refuses a tarball past the entry or byte cap, or larger than the free space, before extracting', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'capped.tar.gz');
+    await tarball(file, [
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/os-release', body: 'ID=test\n' },
+      { name: 'usr/', type: 'directory' },
+      { name: 'usr/big', body: 'x'.repeat(4096) },
+    ]);
+    const attempt = async (options: Omit<Parameters<typeof openImageSource>[1], 'workDir'>) => {
+      const workDir = newWorkDir();
+      const error = await openImageSource(file, { workDir, ...options }).then(
+        async (source) => {
+          await source.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(readdirSync(workDir)).toEqual([]);
+      return { error, workDir };
+    };
+    expect((await attempt({ limits: { maxBytes: 1 << 20, maxEntries: 3 } })).error).toMatchObject({
+      code: 'EXTRACT_TOO_MANY_ENTRIES',
+      fault: 'user',
+      message: `${file} holds more than 3 entries, the cap on entries for one archive`,
+      hint: expect.stringContaining('GOLDGATE_MAX_EXTRACT_ENTRIES=6'),
+    });
+    expect((await attempt({ limits: { maxBytes: 4000, maxEntries: 100 } })).error).toMatchObject({
+      code: 'EXTRACT_TOO_LARGE',
+      fault: 'user',
+      message: expect.stringContaining(`${file} expands to more than 3.9 KiB (4000 bytes)`),
+      hint: expect.stringContaining('GOLDGATE_MAX_EXTRACT_BYTES='),
+    });
+    const full = await attempt({ statfs: () => 32 * MiB });
+    expect(full.error).toMatchObject({
+      code: 'EXTRACT_NO_SPACE',
+      fault: 'environment',
+      message: `extracting ${file} needs at least 4.0 KiB in ${full.workDir}, with 64.0 MiB kept free there, but 32.0 MiB are free`,
+      hint: expect.stringContaining('GOLDGATE_HOME'),
+    });
+    expect((await attempt({})).error).toBeUndefined();
+  });
+
+  it('turns a disk filled during the extraction into a clear error, removing what was extracted', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'fills.tar.gz');
+    await tarball(file, [
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/os-release', body: 'ID=test\n' },
+      { name: 'usr/', type: 'directory' },
+      { name: 'usr/random', body: randomBytes(1536 * 1024).toString('latin1') },
+    ]);
+    const small = join(tempDir(), 'small');
+    mkdirSync(small);
+    sh(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'goldgate-test', small]);
+    try {
+      const workDir = join(small, 'work');
+      mkdirSync(workDir);
+      // The disk claims room enough (another writer fills it meanwhile): tar meets ENOSPC.
+      const error = await openImageSource(file, { workDir, statfs: () => 2 ** 40 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'EXTRACT_NO_SPACE',
+        fault: 'environment',
+        message: `no space left in ${workDir} while extracting ${file} (what was extracted is removed)`,
+      });
+      expect(readdirSync(workDir)).toEqual([]);
+    } finally {
+      spawnSync('umount', [small]);
+    }
   });
 
   it('refuses a disk without a Linux root, naming what each partition was', async () => {

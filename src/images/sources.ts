@@ -11,6 +11,8 @@ import { EnvironmentError, GoldgateError, UsageError } from '../core/errors.js';
 import { silent } from '../core/events.js';
 import type { EventSink } from '../core/events.js';
 import { openDirRootFs } from '../rootfs/dir.js';
+import { extractBudget, extractLimits, formatBytes, shownName } from '../rootfs/limits.js';
+import type { ExtractBudget, ExtractLimits, StatFs } from '../rootfs/limits.js';
 import { safeEntryPath } from '../rootfs/tar.js';
 import { isNonFilesystemType, isRootPartitionType, readPartitionTable } from './disk.js';
 import type { DiskPartition } from './disk.js';
@@ -37,6 +39,10 @@ export interface OpenSourceOptions {
   /** A private directory the caller made; everything temporary goes below it. */
   workDir: string;
   events?: EventSink;
+  /** Caps on what extracting a tarball writes; default `extractLimits` of its size (GOLDGATE_MAX_EXTRACT_BYTES, GOLDGATE_MAX_EXTRACT_ENTRIES). */
+  limits?: ExtractLimits;
+  /** Free bytes of a directory's file system, for the space check before a tarball is extracted (tests inject a full disk). */
+  statfs?: StatFs;
 }
 
 const SOURCE_HINT =
@@ -131,7 +137,7 @@ export async function openImageSource(source: string, options: OpenSourceOptions
   const detected = await detect(path);
   switch (detected.kind) {
     case 'tar':
-      return openTar(path, detected.compression, workDir, events);
+      return openTar(path, detected.compression, workDir, events, options);
     case 'qcow2':
       return openQcow2(path, workDir, events);
     case 'raw':
@@ -158,9 +164,9 @@ function openDirectory(path: string): OpenedSource {
 // ---- tar ----
 
 /** An entry name as an in-image path, refusing absolute names and `..` with IMPORT_UNSAFE_TAR. */
-function entryPath(name: string): string {
+function entryPath(name: string, context: { archive: string; linkOf?: string }): string {
   try {
-    return safeEntryPath(name);
+    return safeEntryPath(name, context);
   } catch (error) {
     if (!(error instanceof GoldgateError)) throw error;
     throw new UsageError('IMPORT_UNSAFE_TAR', `${error.message}: refusing the whole archive`, {
@@ -174,38 +180,52 @@ function entryPath(name: string): string {
  * Checks one entry against what the archive made before it: nothing may be written below a
  * path the archive made a symlink (or a hard link to one), whatever the path became later.
  */
-function checkEntry(header: Header, symlinks: Set<string>): void {
+function checkEntry(header: Header, symlinks: Set<string>, archive: string): void {
   const pax = (header.pax ?? {}) as Record<string, string | undefined>;
   // GNU tar names a PAX sparse file by this key, not by the header's placeholder name.
   const name = pax['GNU.sparse.name'] ?? header.name;
-  const path = entryPath(name);
+  const path = entryPath(name, { archive });
   const refuseBelowLink = (entry: string, imagePath: string): void => {
     for (let dir = posix.dirname(imagePath); dir !== '/'; dir = posix.dirname(dir)) {
       if (symlinks.has(dir))
         throw new UsageError(
           'IMPORT_UNSAFE_TAR',
-          `tar entry "${entry}" lies below "${dir}", which the archive made a symlink: refusing the whole archive`,
+          `${archive}: ${entry} lies below "${shownName(dir)}", which the archive made a symlink: refusing the whole archive`,
           { hint: 'refusing an archive that writes through a link it created' },
         );
     }
   };
-  refuseBelowLink(name, path);
+  refuseBelowLink(`tar entry "${shownName(name)}"`, path);
   if (header.type === 'symlink') symlinks.add(path);
   else if (header.type === 'link') {
-    const target = entryPath(header.linkname ?? '');
-    refuseBelowLink(header.linkname ?? '', target);
+    const linkname = header.linkname ?? '';
+    const target = entryPath(linkname, { archive, linkOf: name });
+    refuseBelowLink(
+      `tar entry "${shownName(name)}" is a hard link to "${shownName(linkname)}", which`,
+      target,
+    );
     if (symlinks.has(target)) symlinks.add(path);
   }
 }
 
-/** Reads every entry header of an archive without writing anything; returns the number of entries. */
-async function scanTar(archive: string, compression: 'none' | 'gzip' | 'zstd'): Promise<number> {
+/**
+ * Reads every entry header of an archive without writing anything, counting entries (as
+ * they come) and file bytes (at the end) against the budget's caps; returns the number of entries.
+ */
+async function scanTar(
+  archive: string,
+  compression: 'none' | 'gzip' | 'zstd',
+  budget: ExtractBudget,
+): Promise<number> {
   const symlinks = new Set<string>();
   let entries = 0;
+  let bytes = 0;
   const extractor = extract();
   extractor.on('entry', (header, stream, next) => {
     try {
-      checkEntry(header, symlinks);
+      budget.entry();
+      checkEntry(header, symlinks, archive);
+      if (header.type === 'file' || header.type === 'contiguous-file') bytes += header.size ?? 0;
       entries += 1;
     } catch (error) {
       // next(error) destroys the entry's stream with the error too: the pipeline reports it once.
@@ -248,6 +268,8 @@ async function scanTar(archive: string, compression: 'none' | 'gzip' | 'zstd'): 
       },
     );
   }
+  // Counted once all headers are read, so that the message can say what the whole archive needs.
+  budget.count(bytes);
   return entries;
 }
 
@@ -272,13 +294,23 @@ async function openTar(
   compression: 'none' | 'gzip' | 'zstd',
   workDir: string,
   events: EventSink,
+  options: Pick<OpenSourceOptions, 'limits' | 'statfs'>,
 ): Promise<OpenedSource> {
   requireRoot('a tar archive (to keep owners, set-id bits and device nodes)');
   const tar = tool('tar');
   if (compression === 'zstd') tool('zstd');
+  const budget = extractBudget({
+    archive,
+    dir: workDir,
+    limits: options.limits ?? extractLimits(statSync(archive).size),
+    ...(options.statfs === undefined ? {} : { statfs: options.statfs }),
+    spaceHint: 'free space there, or set GOLDGATE_HOME to a directory on a larger file system',
+  });
   progress(events, 'scan', `checking the entries of ${archive}`);
-  const entries = await scanTar(archive, compression);
-  progress(events, 'scan', `${entries} entries, none unsafe`, true);
+  const entries = await scanTar(archive, compression, budget);
+  // Checked before anything is written: what the entries say they hold must fit.
+  budget.ensureFree(budget.written);
+  progress(events, 'scan', `${entries} entries (${formatBytes(budget.written)}), none unsafe`, true);
 
   const dest = join(workDir, 'rootfs');
   mkdirSync(dest, { mode: 0o755 });
@@ -303,10 +335,16 @@ async function openTar(
         dest,
       ]),
     );
+    // GNU tar reports a full disk as ENOSPC, or as a short write ("Wrote only 2560 of 10240 bytes").
+    if (
+      result.code !== 0 &&
+      /No space left on device|Disk quota exceeded|Wrote only \d+ of \d+ bytes/.test(result.stderr)
+    )
+      throw budget.spaceError(Object.assign(new Error(lastLines(result.stderr)), { code: 'ENOSPC' }));
     if (result.code !== 0)
       throw new UsageError(
         'IMPORT_TAR_FAILED',
-        `tar could not extract ${archive}: ${lastLines(result.stderr)}`,
+        `tar could not extract ${archive}: ${shownName(lastLines(result.stderr))}`,
         {
           hint: 'check the archive with tar -tvf',
         },
@@ -329,17 +367,6 @@ const QemuInfo = z.object({
     .passthrough()
     .optional(),
 });
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 async function openQcow2(file: string, workDir: string, events: EventSink): Promise<OpenedSource> {
   requireRoot('a disk image (it is mounted read-only)');

@@ -30,6 +30,13 @@ export interface DirRootFsOptions {
    * were never written out). They answer lstat/readdir but are never opened.
    */
   phantoms?: Map<string, FileInfo>;
+  /**
+   * Writes a phantom regular file to its place under the root when a reader asks for its
+   * bytes (a tarball's files are extracted on demand): true when it is there now, false when
+   * it can never be read, or the reason it could not be (recorded as a problem). Throws a
+   * GoldgateError when reading must stop (an extraction cap, a full disk).
+   */
+  fetch?: (path: string) => boolean | string;
   onClose?: () => Promise<void>;
   /**
    * Use the root as given instead of its real path: for `/proc/<pid>/root`, the root of a
@@ -97,6 +104,8 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
     try {
       return fn();
     } catch (error) {
+      // A cap or a full disk met while extracting on demand stops the reading, as it would have stopped the extraction.
+      if (error instanceof GoldgateError && !(error instanceof ResolveError)) throw error;
       const reason =
         error instanceof ResolveError
           ? error.message.slice(error.message.indexOf(': ') + 2)
@@ -130,10 +139,13 @@ export function openDirRootFs(rootDir: string, options: DirRootFsOptions = {}): 
     const meta = info(resolved);
     if (meta === undefined) return undefined;
     if (meta.kind !== 'file') throw new ResolveError(path, `is a ${meta.kind}, not a regular file`);
-    if (phantoms.has(resolved))
-      throw new ResolveError(path, `${meta.size} bytes, larger than the read limit`);
     if (meta.size > maxBytes)
       throw new ResolveError(path, `${meta.size} bytes, larger than the read limit of ${maxBytes}`);
+    if (phantoms.has(resolved)) {
+      const fetched = options.fetch?.(resolved) ?? false;
+      if (typeof fetched === 'string') throw new ResolveError(path, fetched);
+      if (!fetched) throw new ResolveError(path, `${meta.size} bytes, larger than the read limit`);
+    }
     // O_NOFOLLOW and O_NONBLOCK: if the file was swapped for a symlink or FIFO since lstat, fail instead of following or hanging.
     const fd = openSync(host(resolved), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {

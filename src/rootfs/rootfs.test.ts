@@ -171,7 +171,7 @@ describe('tar root filesystems', () => {
     ]);
     await expect(openTarRootFs(dotdot)).rejects.toMatchObject({
       code: 'TAR_UNSAFE_ENTRY',
-      message: 'tar entry "etc/../../escape" contains ".."',
+      message: `${dotdot}: tar entry "etc/../../escape" contains ".."`,
     });
     const absolute = await writeTar('absolute.tar.gz', [{ name: '/etc/passwd', body: 'x' }], true);
     await expect(openTarRootFs(absolute)).rejects.toMatchObject({ code: 'TAR_UNSAFE_ENTRY' });
