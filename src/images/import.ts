@@ -8,7 +8,7 @@ import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { manifestOf } from '../manifest/manifest.js';
 import { startReaper } from './reaper.js';
-import { runTool } from './tools.js';
+import { dieWithParent, runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
 import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
 import type { StoredImage } from './store.js';
@@ -96,7 +96,9 @@ export async function importImage(source: string, options: ImportOptions): Promi
         );
       mkdirSync(rootfs);
       // cp -a keeps owners, modes, set-id bits, links, hard links, device nodes and xattrs.
-      const copy = await runTool(['cp', '-a', '--one-file-system', `${opened.root}/.`, `${rootfs}/`]);
+      const copy = await runTool(
+        dieWithParent(['cp', '-a', '--one-file-system', `${opened.root}/.`, `${rootfs}/`]),
+      );
       if (copy.code !== 0)
         throw new EnvironmentError(
           'IMPORT_COPY_FAILED',
