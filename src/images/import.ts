@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditSource } from '../audit/report.js';
+import { diskFullError } from '../core/disk-full.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
@@ -10,7 +11,7 @@ import { manifestOf } from '../manifest/manifest.js';
 import { startReaper } from './reaper.js';
 import { dieWithParent, runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
-import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
+import { cleanupStore, createStaging, findImage, imagesDir, registerImage } from './store.js';
 import type { StoredImage } from './store.js';
 
 export interface ImportOptions {
@@ -70,7 +71,12 @@ export async function importImage(source: string, options: ImportOptions): Promi
       path: removed,
     });
 
-  const staging = createStaging(home);
+  let staging: string;
+  try {
+    staging = createStaging(home);
+  } catch (error) {
+    throw diskFullError(error, imagesDir(home), `import of ${source}`) ?? error;
+  }
   // If this process dies (even by SIGKILL) while a disk is mounted, the reaper unmounts it.
   const reaper = startReaper(staging);
   try {
@@ -153,8 +159,10 @@ export async function importImage(source: string, options: ImportOptions): Promi
   } catch (error) {
     // Never remove through a mount: whatever is still mounted below is unmounted first.
     await unmountBelow(staging);
+    // Asked before the staging directory goes: its removal frees the space that tells.
+    const full = diskFullError(error, imagesDir(home), `import of ${source}`);
     rmSync(staging, { recursive: true, force: true });
-    throw error;
+    throw full ?? error;
   } finally {
     reaper.stop();
   }
