@@ -6,6 +6,8 @@ const ERRNO = new Set(['ENOSPC', 'EDQUOT']);
 const TOOL_TEXT = /No space left on device|Disk quota exceeded/;
 /** Less than this free counts as full: a file system refuses writes before its last byte. */
 const FULL_BYTES = 1024 * 1024;
+/** Fewer inodes than this left is called out: a file's extended attributes may need more than one's room. */
+const FEW_INODES = 64;
 
 /** Free bytes and inodes of the file system holding `dir` (inodes null where it keeps no count). */
 function freeSpace(dir: string): { bytes: number; inodes: number | null } | undefined {
@@ -43,8 +45,8 @@ export function diskFullError(error: unknown, dir: string, what: string): Enviro
   const left =
     free === undefined
       ? ''
-      : free.inodes === 0
-        ? ` (out of inodes: no file can be created; ${mib} MiB free)`
+      : free.inodes !== null && free.inodes < FEW_INODES
+        ? ` (out of inodes: ${free.inodes} left, ${mib} MiB free)`
         : ` (${mib} MiB free)`;
   return new EnvironmentError('DISK_FULL', `${what}: the disk holding ${dir} is full${left}`, {
     hint: `what was written so far is removed; free space there (df -h ${dir}, df -i for inodes) or set GOLDGATE_HOME to a larger file system, then run the command again`,
