@@ -15,7 +15,7 @@ import {
   counts,
   faultSeed,
   killAt,
-  killMoments,
+  killFractions,
   leftovers,
   namespacesUnder,
   recordExperiment,
@@ -30,7 +30,7 @@ import type { KillOutcome, TrialRecord } from '../test-support/faults.js';
 import { labHomes } from '../test-support/lab-home.js';
 
 // SIGKILL at random moments of the real CLI (`node bin/goldgate.js`, built by `npm run build`):
-// bake, image import, verify and group run. Each command's duration is measured once, then it
+// bake, image import, verify and group run. Each command's duration is measured, then it
 // is killed at moments drawn uniformly in [0, duration] from a seeded generator
 // (GOLDGATE_FAULT_SEED reproduces a run; the seed and moments are printed). After each kill:
 // lab gc, then no mount, loop device, process, network namespace or cgroup of this test's
@@ -75,7 +75,7 @@ const groupInstances = (): string[] =>
 interface Experiment {
   name: string;
   args: () => string[];
-  /** Before each run: -1 the first, 0 the measured one, then each trial's number. */
+  /** Before each run: -1 the first, 0 and 1 the measured ones, then each trial's number. */
   prepare?: (run: number) => void;
   /** Instances that may outlive a kill and gc (a group's running members). */
   keep?: () => string[];
@@ -104,27 +104,35 @@ function expectCompleted(
  * nothing is left and the store is whole; runs the same command again, which must succeed.
  */
 async function killExperiment(experiment: Experiment): Promise<void> {
-  // The first run warms the page cache and starts what stays started; the second is measured.
+  // The first run warms the page cache and starts what stays started. Then an even and an odd
+  // run are measured: trials draw their moment from the duration of the run of their parity
+  // (a group's even runs launch an instance, its odd runs terminate one).
   experiment.prepare?.(-1);
   expectCompleted(
     experiment,
     await runGoldgate(experiment.args(), home),
     `${experiment.name}, the first run`,
   );
-  experiment.prepare?.(0);
-  const measured = await runGoldgate(experiment.args(), home);
-  expectCompleted(experiment, measured, `${experiment.name}, the measuring run`);
-  const moments = killMoments(random, TRIALS, measured.ms);
+  const durations: number[] = [];
+  for (const run of [0, 1]) {
+    experiment.prepare?.(run);
+    const measured = await runGoldgate(experiment.args(), home);
+    expectCompleted(experiment, measured, `${experiment.name}, measuring run ${run}`);
+    durations.push(measured.ms);
+  }
+  const durationOf = (trial: number): number => durations[trial % 2] ?? 0;
+  const fractions = killFractions(random, TRIALS);
   const trials: TrialRecord[] = [];
-  for (const [index, atMs] of moments.entries()) {
+  for (const [index, fraction] of fractions.entries()) {
     const trial = index + 1;
+    const atMs = Math.round(fraction * durationOf(trial));
     const where = `${experiment.name}, seed ${seed}, trial ${trial}: SIGKILL due ${atMs} ms after start`;
     experiment.prepare?.(trial);
     const outcome: KillOutcome = await killAt(experiment.args(), home, atMs);
     const record: TrialRecord = {
       trial,
       atMs,
-      fraction: Number((atMs / measured.ms).toFixed(3)),
+      fraction: Number(fraction.toFixed(3)),
       killed: outcome.killed,
       code: outcome.code,
       cleaned: {},
@@ -140,6 +148,8 @@ async function killExperiment(experiment: Experiment): Promise<void> {
       continue;
     }
     const namespaces = namespacesUnder([home]);
+    // What the kill left for the reaper and gc: the window the moment fell in.
+    record.atKill = counts(leftovers({ home, namespaces, keep: experiment.keep?.() ?? [] }));
     // An import's reaper outlives it by design, to unmount what it had mounted: it ends first.
     expect(await reapersEnded(home), where).toEqual([]);
     const cleaned = await gc({ home: lab() });
@@ -166,7 +176,7 @@ async function killExperiment(experiment: Experiment): Promise<void> {
     experiment: experiment.name,
     command: `goldgate ${experiment.args().join(' ').replaceAll(home, '$GOLDGATE_HOME')}`,
     seed,
-    durationMs: measured.ms,
+    durationMs: durations,
     trials,
   });
 }

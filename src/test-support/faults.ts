@@ -80,9 +80,9 @@ export function faultSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
-/** `count` kill moments drawn uniformly in [0, durationMs], in the order they are used. */
-export function killMoments(random: () => number, count: number, durationMs: number): number[] {
-  return Array.from({ length: count }, () => Math.round(random() * durationMs));
+/** `count` kill moments as fractions of a run's duration, drawn uniformly in [0, 1), in the order they are used. */
+export function killFractions(random: () => number, count: number): number[] {
+  return Array.from({ length: count }, () => random());
 }
 
 /** A goldgate CLI child process with its own GOLDGATE_HOME. */
@@ -421,6 +421,8 @@ export interface TrialRecord {
   /** False when the command had ended before its moment (its exit code is then checked). */
   killed: boolean;
   code: number | null;
+  /** What there was of the home right after the kill, before any clean-up (counts; absent when not killed). */
+  atKill?: Record<keyof Leftovers, number>;
   /** What gc reported having cleaned (counts). */
   cleaned: Record<string, number>;
   /** What was left after gc, by kind (all zero in a pass). */
@@ -437,7 +439,8 @@ export interface ExperimentRecord {
   experiment: string;
   command: string;
   seed: number;
-  durationMs: number;
+  /** The measured durations of an even and an odd run (ms). */
+  durationMs: number[];
   trials: TrialRecord[];
 }
 
@@ -486,7 +489,7 @@ export function recordExperiment(record: ExperimentRecord): void {
   const moments = record.trials.map((t) => t.atMs).join(',');
   const reran = record.trials.filter((t) => t.rerun === 0).length;
   say(
-    `${record.experiment}: seed ${record.seed}, duration ${record.durationMs} ms, ${record.trials.length} trials ` +
+    `${record.experiment}: seed ${record.seed}, durations ${record.durationMs.join(' and ')} ms, ${record.trials.length} trials ` +
       `(${killed} killed, ${record.trials.length - killed} ended first), ${clean} clean after gc, ` +
       `${reran}/${killed} reruns succeeded; moments (ms) ${moments}`,
   );
