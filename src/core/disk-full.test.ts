@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/tree.js';
 import { diskFullError } from './disk-full.js';
+import { UsageError } from './errors.js';
 
 describe('diskFullError', () => {
   it('turns ENOSPC and EDQUOT into DISK_FULL, naming the place and what was being done, with a hint', () => {
@@ -25,6 +26,13 @@ describe('diskFullError', () => {
     expect(diskFullError(tool, tempDir(), 'copy')?.code).toBe('DISK_FULL');
     const wrapped = new Error('import failed', { cause: new Error('tar: y: Disk quota exceeded') });
     expect(diskFullError(wrapped, tempDir(), 'import')?.code).toBe('DISK_FULL');
+  });
+
+  it("leaves the user's own mistakes and an error that already says so alone", () => {
+    const mistake = new UsageError('BAKE_DEB_DEPENDENCIES', 'debs: libfoo is needed');
+    expect(diskFullError(mistake, tempDir(), 'bake')).toBeUndefined();
+    const said = diskFullError(Object.assign(new Error('x'), { code: 'ENOSPC' }), tempDir(), 'bake');
+    expect(diskFullError(said, tempDir(), 'bake again')).toBeUndefined();
   });
 
   it('leaves any other error alone on a disk with room', () => {

@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError, isGoldgateError } from './errors.js';
 
 const ERRNO = new Set(['ENOSPC', 'EDQUOT']);
 /** What tools (cp, tar, dpkg, mmdebstrap) print for the same errors, in the C locale. */
@@ -38,9 +38,12 @@ function saysDiskFull(error: unknown): boolean {
  * output, which would free the space it looks at.
  */
 export function diskFullError(error: unknown, dir: string, what: string): EnvironmentError | undefined {
+  if (isGoldgateError(error) && error.code === 'DISK_FULL') return undefined;
   const free = freeSpace(dir);
   const full = free !== undefined && (free.bytes < FULL_BYTES || free.inodes === 0);
-  if (!saysDiskFull(error) && !full) return undefined;
+  // A mistake of the user's is theirs even on a full disk, unless the full disk is what it says.
+  const userFault = isGoldgateError(error) && error.fault === 'user';
+  if (!saysDiskFull(error) && (!full || userFault)) return undefined;
   const mib = free === undefined ? 0 : Math.floor(free.bytes / 2 ** 20);
   const left =
     free === undefined

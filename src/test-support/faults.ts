@@ -136,29 +136,15 @@ export interface KillOutcome {
   stderr: string;
 }
 
-/**
- * Runs `goldgate <args>` and sends it SIGKILL `atMs` after it started, unless it ended first.
- * `beforeKill` runs just before the signal (to note what the command has made by then).
- */
-export async function killAt(
-  args: string[],
-  home: string,
-  atMs: number,
-  beforeKill: () => void = () => undefined,
-): Promise<KillOutcome> {
+/** Runs `goldgate <args>` and sends it SIGKILL `atMs` after it started, unless it ended first. */
+export async function killAt(args: string[], home: string, atMs: number): Promise<KillOutcome> {
   const run = spawnGoldgate(args, home);
-  let timer: NodeJS.Timeout | undefined;
   let killed = false;
-  const fired = new Promise<void>((done) => {
-    timer = setTimeout(() => {
-      beforeKill();
-      killed = run.child.kill('SIGKILL');
-      done();
-    }, atMs);
-  });
-  const ended = await Promise.race([run.exited.then((e) => ({ ...e, first: 'exit' as const })), fired]);
-  if (ended !== undefined) clearTimeout(timer);
+  const timer = setTimeout(() => {
+    killed = run.child.kill('SIGKILL');
+  }, atMs);
   const { code, signal } = await run.exited;
+  clearTimeout(timer);
   return { killed: killed && signal === 'SIGKILL', code, ...run.output() };
 }
 
@@ -184,10 +170,11 @@ function processes(): { pid: number; root: string; cwd: string; argv: string[] }
 const within = (dirs: string[], path: string): boolean =>
   dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
 
-/** A process and the network namespace it is in. */
+/** A process, where it runs, and the network namespace it is in. */
 interface Owned {
   pid: number;
-  argv: string;
+  root: string;
+  argv: string[];
   netns: string | undefined;
 }
 
@@ -195,7 +182,7 @@ interface Owned {
 export function processesUnder(dirs: string[]): Owned[] {
   return processes()
     .filter((p) => within(dirs, p.root) || within(dirs, p.cwd) || p.argv.some((arg) => within(dirs, arg)))
-    .map((p) => ({ pid: p.pid, argv: p.argv.join(' ').trim(), netns: netnsOf(p.pid) }));
+    .map((p) => ({ pid: p.pid, root: p.root, argv: p.argv, netns: netnsOf(p.pid) }));
 }
 
 function netnsOf(pid: number): string | undefined {
@@ -287,16 +274,12 @@ export function leftovers(scope: LeftoverScope): Leftovers {
   const lab = join(scope.home, 'lab');
   const keep = scope.keep ?? [];
   const kept = keep.map((id) => join(lab, 'instances', id));
-  const isDaemon = (argv: string): boolean => keep.length > 0 && argv.includes('/lab/net/daemon.js');
+  const isDaemon = (argv: string[]): boolean =>
+    keep.length > 0 && argv.some((arg) => arg.endsWith('/lab/net/daemon.js'));
   const owned = processesUnder(dirs);
-  const allowed = owned.filter((p) => {
-    const argvPaths = p.argv.split(' ');
-    return (
-      isDaemon(p.argv) ||
-      argvPaths.some((arg) => within(kept, arg)) ||
-      within(kept, safeReadlink(`/proc/${p.pid}/root`))
-    );
-  });
+  const allowed = owned.filter(
+    (p) => isDaemon(p.argv) || within(kept, p.root) || p.argv.some((arg) => within(kept, arg)),
+  );
   const allowedPids = new Set(allowed.map((p) => p.pid));
   const allowedNs = new Set(allowed.map((p) => p.netns));
   const cgroups = [...instanceCgroups(lab).keys()].filter((id) => !keep.includes(id));
@@ -304,23 +287,12 @@ export function leftovers(scope: LeftoverScope): Leftovers {
   return {
     mounts: dirs.flatMap((dir) => mountsUnder(dir)).filter((point) => !within(kept, point)),
     loopDevices: loopDevicesUnder(dirs),
-    processes: owned.filter((p) => !allowedPids.has(p.pid)).map((p) => `${p.pid} ${p.argv.slice(0, 200)}`),
+    processes: owned
+      .filter((p) => !allowedPids.has(p.pid))
+      .map((p) => `${p.pid} ${p.argv.join(' ').trim().slice(0, 200)}`),
     namespaces: namespacesAlive(scope.namespaces ?? new Set()).filter((ns) => !allowedNs.has(ns)),
     cgroups,
   };
-}
-
-function safeReadlink(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return '';
-  }
-}
-
-/** True when nothing is left. */
-export function nothingLeft(found: Leftovers): boolean {
-  return Object.values(found).every((list: string[]) => list.length === 0);
 }
 
 /**
