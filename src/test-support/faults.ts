@@ -134,10 +134,13 @@ export interface KillOutcome {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** How long it ran. */
+  ms: number;
 }
 
 /** Runs `goldgate <args>` and sends it SIGKILL `atMs` after it started, unless it ended first. */
 export async function killAt(args: string[], home: string, atMs: number): Promise<KillOutcome> {
+  const started = Date.now();
   const run = spawnGoldgate(args, home);
   let killed = false;
   const timer = setTimeout(() => {
@@ -145,7 +148,7 @@ export async function killAt(args: string[], home: string, atMs: number): Promis
   }, atMs);
   const { code, signal } = await run.exited;
   clearTimeout(timer);
-  return { killed: killed && signal === 'SIGKILL', code, ...run.output() };
+  return { killed: killed && signal === 'SIGKILL', code, ...run.output(), ms: Date.now() - started };
 }
 
 /** Every pid on the host with its root, working directory and command line (those that vanish meanwhile skipped). */
@@ -392,6 +395,8 @@ export interface TrialRecord {
   fraction: number;
   /** False when the command had ended before its moment (its exit code is then checked). */
   killed: boolean;
+  /** Runs it took: a run that ended before its moment is run again, killed at the same fraction of its own duration. */
+  attempts: number;
   code: number | null;
   /** What there was of the home right after the kill, before any clean-up (counts; absent when not killed). */
   atKill?: Record<keyof Leftovers, number>;
@@ -460,9 +465,10 @@ export function recordExperiment(record: ExperimentRecord): void {
   ).length;
   const moments = record.trials.map((t) => t.atMs).join(',');
   const reran = record.trials.filter((t) => t.rerun === 0).length;
+  const endedFirst = record.trials.reduce((sum, t) => sum + t.attempts - (t.killed ? 1 : 0), 0);
   say(
     `${record.experiment}: seed ${record.seed}, durations ${record.durationMs.join(' and ')} ms, ${record.trials.length} trials ` +
-      `(${killed} killed, ${record.trials.length - killed} ended first), ${clean} clean after gc, ` +
+      `(${killed} killed, ${record.trials.length - killed} not; ${endedFirst} runs ended before their moment), ${clean} clean after gc, ` +
       `${reran}/${killed} reruns succeeded; moments (ms) ${moments}`,
   );
   writeRecord(record.experiment, record);
