@@ -5,11 +5,12 @@ import { applyRemediations, remediationSteps } from '../audit/remediate.js';
 import { auditSource } from '../audit/report.js';
 import type { AuditReport } from '../audit/report.js';
 import { canonicalJson, sha256 } from '../core/digest.js';
+import { diskFullError } from '../core/disk-full.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
-import { cleanupStore, createStaging, findImage, registerImage } from '../images/store.js';
+import { cleanupStore, createStaging, findImage, imagesDir, registerImage } from '../images/store.js';
 import type { ImageAudit, StoredImage } from '../images/store.js';
 import { manifestOf } from '../manifest/manifest.js';
 import { repoPath, showRepo } from '../repo/repo.js';
@@ -82,7 +83,12 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
     });
   const sink = options.sink ?? silent;
   const now = options.now ?? (() => new Date());
-  const step = stepper(sink);
+  const runStep = stepper(sink);
+  let current = 'base';
+  const step: typeof runStep = (name, run) => {
+    current = name;
+    return runStep(name, run);
+  };
 
   const { offer, suites } = await labOffer(spec, home);
   const packages = splitPackages(spec, offer);
@@ -133,7 +139,14 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
     };
   });
 
-  const staging = createStaging(home);
+  const diskFull = (error: unknown) =>
+    diskFullError(error, imagesDir(home), `bake of ${specPath} stopped at step ${current}`);
+  let staging: string;
+  try {
+    staging = createStaging(home);
+  } catch (error) {
+    throw diskFull(error) ?? error;
+  }
   try {
     const root = join(staging, 'rootfs');
     await step('copy', async () => {
@@ -237,8 +250,10 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
       return { value: { image, existing: false }, message: `${id} at ${image.path}` };
     });
   } catch (error) {
+    // Asked before the staging directory goes: its removal frees the space that tells.
+    const full = diskFull(error);
     rmSync(staging, { recursive: true, force: true });
-    throw error;
+    throw full ?? error;
   }
 }
 

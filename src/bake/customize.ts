@@ -5,6 +5,7 @@ import { GoldgateError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { FileSpec, ImageSpec, LabRepository } from '../spec/schema.js';
 import { parsePackage } from '../spec/schema.js';
+import { dieWithParent } from '../images/tools.js';
 import { repoUri } from '../lab/net/names.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { openRootWriter } from '../rootfs/write.js';
@@ -29,8 +30,10 @@ export function runProgram(
   args: readonly string[],
   env?: NodeJS.ProcessEnv,
 ): Promise<RunResult> {
+  // Killed with goldgate (even by SIGKILL): no orphan keeps writing into a staging root being removed.
+  const [command = file, ...rest] = dieWithParent([file, ...args]);
   return new Promise((resolve, reject) => {
-    execFile(file, args, { env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(command, rest, { env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       if (error === null) return resolve({ code: 0, output });
       const code = (error as { code?: unknown }).code;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../core/digest.js';
+import { diskFullError } from '../core/disk-full.js';
 import { EnvironmentError, GoldgateError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
@@ -187,8 +188,9 @@ export async function cachedBase(
     renameSync(building, entry);
     rmSync(old, { recursive: true, force: true });
   } catch (error) {
+    const full = diskFullError(error, join(cacheDir, 'bases'), `bootstrapping the base ${key}`);
     rmSync(building, { recursive: true, force: true });
-    throw error;
+    throw full ?? error;
   }
   return { rootfs, key, builtAt, built: true };
 }

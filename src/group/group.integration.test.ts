@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -15,6 +14,7 @@ import { parseText } from '../logs/read.js';
 import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
+import { spawnGoldgate } from '../test-support/faults.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
 import { readActivities } from './activities.js';
 import type { Activity } from './activities.js';
@@ -404,14 +404,7 @@ describe('goldgate group', { sequential: true }, () => {
     'a controller killed with SIGKILL, mid-launch and after, is restarted: no duplicate, no orphan; delete and gc leave nothing',
     async () => {
       await create('crash', 'fixed', 2);
-      const runCliChild = () => {
-        const child = spawn(
-          process.execPath,
-          [join(ROOT, 'bin/goldgate.js'), 'group', 'run', 'crash', '--json'],
-          { env: { ...process.env, GOLDGATE_HOME: home }, stdio: 'ignore' },
-        );
-        return { child, exited: new Promise((done) => child.on('exit', done)) };
-      };
+      const runCliChild = () => spawnGoldgate(['group', 'run', 'crash', '--json'], home);
 
       // 1. Killed while its two launches are under way.
       let run = runCliChild();

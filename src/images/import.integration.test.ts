@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -6,6 +6,7 @@ import { bake } from '../bake/bake.js';
 import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
+import { loopDevicesUnder, spawnGoldgate } from '../test-support/faults.js';
 import { hostMountsUnder, labHomes } from '../test-support/lab-home.js';
 import { verifyReportErrors } from '../test-support/verify-schema.js';
 import type { VerifyReport } from '../verify/types.js';
@@ -25,13 +26,6 @@ const homes = labHomes('goldgate-import-');
 let home = '';
 let work = '';
 const trees: Record<string, string> = {};
-
-/** Loop devices backed by files under `dir`. */
-function loopsUnder(dir: string): string[] {
-  return execFileSync('losetup', ['-a', '-O', 'NAME,BACK-FILE', '--noheadings'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(dir));
-}
 
 /** A raw disk image with a GPT table: a small vfat-less first partition, the tree as ext4 in the second. */
 function rawDisk(tree: string, path: string): void {
@@ -128,7 +122,7 @@ describe('bring your own image', { sequential: true }, () => {
       expect(readFileSync(join(stored.path, 'rootfs/etc/motd'), 'utf8')).toBe('built elsewhere (as-found)\n');
       // The source was only read, and nothing stays mounted or attached.
       expect(hostMountsUnder(home)).toEqual([]);
-      expect(loopsUnder(work)).toEqual([]);
+      expect(loopDevicesUnder([work])).toEqual([]);
     },
     600_000,
   );
@@ -228,15 +222,7 @@ health:
       // Killed while the disk is mounted: the next import removes what it left.
       const disk = join(work, 'as-found.raw');
       if (!existsSync(disk)) rawDisk(trees['as-found'] as string, disk);
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'bin/goldgate.js'), 'image', 'import', disk, '--name', 'killed'],
-        {
-          env: { ...process.env, GOLDGATE_HOME: home },
-          stdio: 'ignore',
-        },
-      );
-      const exited = new Promise((done) => child.on('exit', done));
+      const { child, exited } = spawnGoldgate(['image', 'import', disk, '--name', 'killed'], home);
       const until = Date.now() + 60_000;
       while (hostMountsUnder(join(home, 'images')).length === 0 && Date.now() < until)
         await new Promise((done) => setTimeout(done, 20));
@@ -245,10 +231,10 @@ health:
       await exited;
       // With no command run after it: the import's reaper unmounts, which frees the loop device.
       const gone = Date.now() + 10_000;
-      while ((hostMountsUnder(home).length > 0 || loopsUnder(work).length > 0) && Date.now() < gone)
+      while ((hostMountsUnder(home).length > 0 || loopDevicesUnder([work]).length > 0) && Date.now() < gone)
         await new Promise((done) => setTimeout(done, 50));
       expect(hostMountsUnder(home)).toEqual([]);
-      expect(loopsUnder(work)).toEqual([]);
+      expect(loopDevicesUnder([work])).toEqual([]);
       expect(readdirSync(join(home, 'images')).filter((n) => n.startsWith('.staging-'))).toEqual([]);
       const again = await importImage(trees.fixed as string, { name: 'byo-fixed', home });
       expect(again.image.name).toBe('byo-fixed');

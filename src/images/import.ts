@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditSource } from '../audit/report.js';
+import { diskFullError } from '../core/disk-full.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
@@ -10,9 +11,9 @@ import { manifestOf } from '../manifest/manifest.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { openRootWriter } from '../rootfs/write.js';
 import { startReaper } from './reaper.js';
-import { runTool } from './tools.js';
+import { dieWithParent, runTool } from './tools.js';
 import { openImageSource, unmountBelow } from './sources.js';
-import { cleanupStore, createStaging, findImage, registerImage } from './store.js';
+import { cleanupStore, createStaging, findImage, imagesDir, registerImage } from './store.js';
 import type { StoredImage } from './store.js';
 
 export interface ImportOptions {
@@ -72,7 +73,12 @@ export async function importImage(source: string, options: ImportOptions): Promi
       path: removed,
     });
 
-  const staging = createStaging(home);
+  let staging: string;
+  try {
+    staging = createStaging(home);
+  } catch (error) {
+    throw diskFullError(error, imagesDir(home), `import of ${source}`) ?? error;
+  }
   // If this process dies (even by SIGKILL) while a disk is mounted, the reaper unmounts it.
   const reaper = startReaper(staging);
   try {
@@ -98,7 +104,9 @@ export async function importImage(source: string, options: ImportOptions): Promi
         );
       mkdirSync(rootfs);
       // cp -a keeps owners, modes, set-id bits, links, hard links, device nodes and xattrs.
-      const copy = await runTool(['cp', '-a', '--one-file-system', `${opened.root}/.`, `${rootfs}/`]);
+      const copy = await runTool(
+        dieWithParent(['cp', '-a', '--one-file-system', `${opened.root}/.`, `${rootfs}/`]),
+      );
       if (copy.code !== 0)
         throw new EnvironmentError(
           'IMPORT_COPY_FAILED',
@@ -153,8 +161,10 @@ export async function importImage(source: string, options: ImportOptions): Promi
   } catch (error) {
     // Never remove through a mount: whatever is still mounted below is unmounted first.
     await unmountBelow(staging);
+    // Asked before the staging directory goes: its removal frees the space that tells.
+    const full = diskFullError(error, imagesDir(home), `import of ${source}`);
     rmSync(staging, { recursive: true, force: true });
-    throw error;
+    throw full ?? error;
   } finally {
     reaper.stop();
   }

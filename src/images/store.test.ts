@@ -44,6 +44,17 @@ describe('the image store', () => {
     expect(findImage('../etc', home)).toBeUndefined();
   });
 
+  it('never leaves images/<id> without its image.json: a registration that cannot write it leaves only the staging directory', () => {
+    const home = tempDir();
+    const staging = createStaging(home);
+    mkdirSync(join(staging, 'rootfs'));
+    // image.json cannot be written (as when the disk is full): here a directory stands in its way.
+    mkdirSync(join(staging, 'image.json', 'in-the-way'), { recursive: true });
+    expect(() => registerImage(staging, record('img-eeeeeeeeeeee'), home)).toThrow();
+    expect(existsSync(join(home, 'images', 'img-eeeeeeeeeeee'))).toBe(false);
+    expect(existsSync(staging)).toBe(true);
+  });
+
   it('lists the newest first', () => {
     const home = tempDir();
     for (const [id, at] of [

@@ -81,7 +81,12 @@ export function processAlive(pid: number): boolean {
 export function createStaging(home: string = goldgateHome()): string {
   const dir = join(imagesDir(home), `.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+  try {
+    writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return dir;
 }
 
@@ -145,10 +150,11 @@ export function listImages(home: string = goldgateHome()): StoredImage[] {
 }
 
 /**
- * Registers a staged image: the staging directory (holding `rootfs/` and any other files)
- * is renamed to `images/<id>`, then `image.json` is written through a temporary file and a
- * rename. Until that last rename the image is not registered; a crash before it leaves a
- * directory `cleanupStore` removes.
+ * Registers a staged image: `image.json` is written into the staging directory (holding
+ * `rootfs/` and any other files), which is then renamed to `images/<id>`. That one rename
+ * registers the image: `images/<id>` never exists without its `image.json`, and a crash or a
+ * full disk before it leaves only a staging directory, which the caller or `cleanupStore`
+ * removes.
  */
 export function registerImage(
   staging: string,
@@ -159,10 +165,8 @@ export function registerImage(
   // A directory of this id without image.json is a dead registration: ours replaces it.
   if (existsSync(path) && !existsSync(join(path, 'image.json')))
     rmSync(path, { recursive: true, force: true });
+  writeFileSync(join(staging, 'image.json'), `${JSON.stringify(record, null, 2)}\n`);
+  rmSync(join(staging, OWNER_FILE), { force: true });
   renameSync(staging, path);
-  const temp = join(path, `.image.json.${process.pid}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(temp, join(path, 'image.json'));
-  rmSync(join(path, OWNER_FILE), { force: true });
   return { ...record, path };
 }

@@ -26,12 +26,22 @@ export function tool(name: string): string {
 export type ToolResult = CommandResult;
 
 /**
+ * Runs after setpriv has armed the death signal: if goldgate (`$1`) is no longer its parent, it
+ * died before the signal was armed (which then never comes), so the command must not start.
+ * Fixed text; the command arrives only as arguments.
+ */
+const PARENT_GUARD = 'test "$PPID" = "$1" || exit 137; shift; exec "$@"';
+
+/**
  * Argv of a long child that writes below the staging directory, wrapped so the kernel kills
- * it when goldgate dies (even by SIGKILL): no orphan keeps filling a directory being removed.
+ * it when goldgate dies (even by SIGKILL): no orphan keeps filling a directory being removed,
+ * also when goldgate dies while the child is being started.
  */
 export function dieWithParent(argv: string[]): string[] {
   const setpriv = findExecutable('setpriv');
-  return setpriv === undefined ? argv : [setpriv, '--pdeathsig', 'KILL', '--', ...argv];
+  const sh = findExecutable('sh');
+  if (setpriv === undefined || sh === undefined) return argv;
+  return [setpriv, '--pdeathsig', 'KILL', '--', sh, '-c', PARENT_GUARD, 'sh', String(process.pid), ...argv];
 }
 
 /** Runs a command (argument array, no shell) in the C locale, capturing its output; never rejects on a non-zero exit. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -12,6 +11,7 @@ import { loadSpec } from '../spec/load.js';
 import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
+import { spawnGoldgate } from '../test-support/faults.js';
 import { hostMirrorNames } from '../test-support/host-mirrors.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
 import { verifyReportErrors } from '../test-support/verify-schema.js';
@@ -466,15 +466,7 @@ describe('goldgate verify', { sequential: true }, () => {
     async () => {
       const image = images.get('hardened') as StoredImage;
       const lab = join(home, 'lab');
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'bin/goldgate.js'), 'verify', image.id, '--soak', '60', '-q'],
-        {
-          env: { ...process.env, GOLDGATE_HOME: home },
-          stdio: 'ignore',
-        },
-      );
-      const exited = new Promise((done) => child.on('exit', done));
+      const { child, exited } = spawnGoldgate(['verify', image.id, '--soak', '60', '-q'], home);
       // Wait until its instance has booted, then kill the verify in the middle of its soak.
       const until = Date.now() + 120_000;
       let booted = false;
