@@ -33,13 +33,18 @@ export function runProgram(
   // Killed with goldgate (even by SIGKILL): no orphan keeps writing into a staging root being removed.
   const [command = file, ...rest] = dieWithParent([file, ...args]);
   return new Promise((resolve, reject) => {
-    execFile(command, rest, { env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (error === null) return resolve({ code: 0, output });
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'number') return resolve({ code, output });
-      reject(error);
-    });
+    execFile(
+      command,
+      rest,
+      { env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (error === null) return resolve({ code: 0, output });
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'number') return resolve({ code, output });
+        reject(error);
+      },
+    );
   });
 }
 
