@@ -6,7 +6,7 @@ import { bake } from '../bake/bake.js';
 import { ACME_UPDATE, publishAcmeApp, publishAcmeUpdate } from '../test-support/acme.js';
 import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
-import { loopDevicesUnder, spawnGoldgate } from '../test-support/faults.js';
+import { loopDevicesUnder, rawGptDisk, spawnGoldgate } from '../test-support/faults.js';
 import { hostMountsUnder, labHomes } from '../test-support/lab-home.js';
 import { verifyReportErrors } from '../test-support/verify-schema.js';
 import type { VerifyReport } from '../verify/types.js';
@@ -27,24 +27,8 @@ let home = '';
 let work = '';
 const trees: Record<string, string> = {};
 
-/** A raw disk image with a GPT table: a small vfat-less first partition, the tree as ext4 in the second. */
-function rawDisk(tree: string, path: string): void {
-  execFileSync('truncate', ['-s', '900M', path]);
-  execFileSync('sfdisk', ['--quiet', path], {
-    input: 'label: gpt\nstart=2048, size=16384, type=L\nstart=18432, type=L\n',
-  });
-  // mkfs.ext4 -d fills the file system from the directory without mounting anything.
-  execFileSync('mkfs.ext4', [
-    '-q',
-    '-F',
-    '-d',
-    tree,
-    '-E',
-    `offset=${18432 * 512}`,
-    path,
-    `${(900 * 1024 * 1024 - 18432 * 512 - 1024 * 1024) / 1024}k`,
-  ]);
-}
+/** A raw disk image with a GPT table: a small first partition, the tree as ext4 in the second. */
+const rawDisk = (tree: string, path: string): void => rawGptDisk(tree, path, 900);
 
 async function withHome<T>(fn: () => Promise<T>): Promise<T> {
   const saved = process.env.GOLDGATE_HOME;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { processAlive } from '../images/store.js';
 import { homeCgroup, instanceCgroups } from '../lab/cgroup.js';
 import { mountsUnder } from '../lab/proc.js';
+import { prng } from './log-fuzz.js';
 
 // Fault injection with real parts: the goldgate CLI as a child process, killed with SIGKILL at
 // moments drawn from a seeded generator, and what a crash may leave behind looked for, scoped
@@ -34,12 +35,13 @@ export function smallRoot(base: string, dir: string): string {
   return dir;
 }
 
-/** A raw GPT disk `<work>/small.raw` whose second partition holds `smallRoot` as ext4. */
-export function smallRawDisk(base: string, work: string): string {
-  const tree = smallRoot(base, join(work, 'disk-tree'));
-  const disk = join(work, 'small.raw');
-  execFileSync('truncate', ['-s', '160M', disk]);
-  execFileSync('sfdisk', ['--quiet', disk], {
+/**
+ * A raw GPT disk image of `sizeMiB` at `path`: a small first partition, and `tree` as ext4 in
+ * the second (mkfs.ext4 -d fills the file system from the directory without mounting anything).
+ */
+export function rawGptDisk(tree: string, path: string, sizeMiB: number): void {
+  execFileSync('truncate', ['-s', `${sizeMiB}M`, path]);
+  execFileSync('sfdisk', ['--quiet', path], {
     input: 'label: gpt\nstart=2048, size=16384, type=L\nstart=18432, type=L\n',
   });
   execFileSync('mkfs.ext4', [
@@ -49,24 +51,22 @@ export function smallRawDisk(base: string, work: string): string {
     tree,
     '-E',
     `offset=${18432 * 512}`,
-    disk,
-    `${(160 * 1024 * 1024 - 18432 * 512 - 1024 * 1024) / 1024}k`,
+    path,
+    `${(sizeMiB * 1024 * 1024 - 18432 * 512 - 1024 * 1024) / 1024}k`,
   ]);
+}
+
+/** A raw GPT disk `<work>/small.raw` whose second partition holds `smallRoot` as ext4. */
+export function smallRawDisk(base: string, work: string): string {
+  const tree = smallRoot(base, join(work, 'disk-tree'));
+  const disk = join(work, 'small.raw');
+  rawGptDisk(tree, disk, 160);
   rmSync(tree, { recursive: true, force: true });
   return disk;
 }
 
-/** A small fast PRNG (mulberry32): the same seed gives the same moments. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded PRNG: the same seed gives the same moments. */
+export const seededRandom = prng;
 
 /** The seed of this run: `GOLDGATE_FAULT_SEED` when set (to reproduce a run), else a fresh one. */
 export function faultSeed(): number {
