@@ -115,7 +115,12 @@ async function readSpecText(path: string): Promise<string> {
     const buffer = Buffer.alloc(SPEC_MAX_BYTES + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      // A kernel file (/proc/self/mem) stats as a regular file and fails its reads.
+      const { bytesRead } = await handle
+        .read(buffer, length, buffer.length - length, null)
+        .catch((error: unknown) => {
+          throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
+        });
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length > SPEC_MAX_BYTES) throw tooBig();
