@@ -144,6 +144,28 @@ describe('local paths', () => {
       `${file}:5:5 debs[0]: ./missing.deb does not exist (looked for ${join(dir, 'missing.deb')})`,
     ]);
   });
+
+  it('reports a local file that stats as a regular file and cannot be read (a kernel file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'acme.yaml');
+    writeFileSync(
+      file,
+      lines(
+        ...HEAD,
+        'files:',
+        '  - path: /etc/x',
+        '    source: /proc/self/mem',
+        'userData:',
+        '  file: /proc/self/mem',
+      ),
+    );
+    const error = await loadSpec(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpecError);
+    expect((error as SpecError).problems.map(formatProblem)).toEqual([
+      `${file}:6:5 files[0].source: /proc/self/mem cannot be read (EIO) (looked for /proc/self/mem)`,
+      `${file}:8:3 userData.file: /proc/self/mem cannot be read (EIO) (looked for /proc/self/mem)`,
+    ]);
+  });
 });
 
 describe('base.from', () => {

@@ -132,6 +132,24 @@ async function readSpecText(path: string): Promise<string> {
 }
 
 /**
+ * Why a regular file cannot be read, or undefined when its first byte can: a kernel file
+ * (/proc/self/mem) stats as a regular file and fails its reads.
+ */
+async function unreadableFile(path: string): Promise<string | undefined> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(Buffer.alloc(1), 0, 1, null);
+    } finally {
+      await handle.close();
+    }
+    return undefined;
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
+/**
  * Validates spec text as if read from `file` (named in problems; relative paths in the spec
  * resolve against its directory). Problems are a value here; `loadSpec` throws them.
  */
@@ -173,11 +191,16 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
   const local = async (declared: string, path: (string | number)[]): Promise<LocalPath> => {
     const absolute = resolve(base, declared);
     const found = await stat(absolute).catch(() => undefined);
-    if (found === undefined || !found.isFile()) {
-      const where = locate(doc, path);
-      const reason = found === undefined ? 'does not exist' : 'is not a regular file';
-      problems.push(at(where.offset, formatPath(path), `${declared} ${reason} (looked for ${absolute})`));
-    }
+    const reason =
+      found === undefined
+        ? 'does not exist'
+        : !found.isFile()
+          ? 'is not a regular file'
+          : await unreadableFile(absolute);
+    if (reason !== undefined)
+      problems.push(
+        at(locate(doc, path).offset, formatPath(path), `${declared} ${reason} (looked for ${absolute})`),
+      );
     return { path: absolute, declared };
   };
   const parent = async (declared: string): Promise<ParentImage> => {
