@@ -319,7 +319,11 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
         }
       }
       if (!alive() || !isAlive(info.pid, info.pidStartTime))
-        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited while booting: ${consoleTail(dir)}`);
+        // The lab's part is done (namespaces, mounts, network): what ends here is the image's systemd.
+        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited while booting: ${consoleTail(dir)}`, {
+          fault: 'user',
+          hint: "the image's systemd ended as it booted (its last console lines are above): goldgate audit still reads the image",
+        });
       await sleep(100);
     }
     info.bootMs = Date.now() - started;
