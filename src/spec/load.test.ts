@@ -168,6 +168,21 @@ describe('local paths', () => {
   });
 });
 
+describe('YAML the spec writer did not mean', () => {
+  it("says what is wrong in the writer's words: several documents, nesting too deep", async () => {
+    const problems = async (text: string) =>
+      (await parseSpec(text, 'acme.yaml')).problems?.map(formatProblem);
+    expect(await problems(lines('---', 'name: a', '---', 'name: b'))).toEqual([
+      'acme.yaml:3:1 YAML syntax error: a spec is one YAML document, and this file holds more than one (a second "---")',
+    ]);
+    const deep = await problems(`name: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    expect(deep).toHaveLength(1);
+    expect(deep?.[0]).toMatch(
+      /^acme\.yaml:1:\d+ YAML syntax error: nested too deeply \(a spec nests a few levels\)$/,
+    );
+  });
+});
+
 describe('base.from', () => {
   const SUITE_OR_FROM = 'give suite (a Debian suite) or from (an image id or a root filesystem directory)';
 

@@ -149,6 +149,12 @@ async function unreadableFile(path: string): Promise<string | undefined> {
   }
 }
 
+/** The yaml package's errors whose own words speak to a programmer, in the spec writer's. */
+const YAML_ERRORS: Partial<Record<string, string>> = {
+  MULTIPLE_DOCS: 'a spec is one YAML document, and this file holds more than one (a second "---")',
+  RESOURCE_EXHAUSTION: 'nested too deeply (a spec nests a few levels)',
+};
+
 /**
  * Validates spec text as if read from `file` (named in problems; relative paths in the spec
  * resolve against its directory). Problems are a value here; `loadSpec` throws them.
@@ -166,7 +172,7 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
         at(
           error.pos[0],
           '',
-          `YAML syntax error: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+          `YAML syntax error: ${YAML_ERRORS[error.code] ?? error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
         ),
       ),
     };
