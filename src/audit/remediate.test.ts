@@ -26,7 +26,7 @@ describe('applying remediation steps', () => {
   });
 
   it('refuses to mask over what is not a link, saying what is there', () => {
-    const mask = { rule: 'r', step: { action: 'mask-units', units: ['a.timer'] } } as const;
+    const mask = { rule: 'r', step: { action: 'mask-units' as const, units: ['a.timer'] } };
     const refusal = (tree: Parameters<typeof makeTree>[0]) => {
       try {
         applyRemediations(makeTree(tree), [mask]);
