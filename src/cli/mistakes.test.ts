@@ -228,6 +228,17 @@ describe('--user-data', () => {
   });
 });
 
+describe('lab launch --timeout', () => {
+  it('takes a number of seconds from 1 to 86400, as verify does, and nothing else', async () => {
+    for (const value of ['0x10', '1e9', '99999999999', '0.0001', 'Infinity'])
+      expect(await runCli('lab', 'launch', root(), '--timeout', value)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `goldgate: --timeout "${value}" must be a number of seconds from 1 to 86400\n  hint: goldgate lab launch --help describes the arguments and options\n`,
+      });
+  });
+});
+
 describe('--user-data from a kernel file', () => {
   it('refuses a file that fails its reads, and reads no further than the cap, naming it', async () => {
     const hint = '  hint: give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file\n';

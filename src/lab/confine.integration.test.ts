@@ -18,6 +18,22 @@ describe('lab instance preparation confined to the image', { sequential: true },
   afterEach(homes.cleanUp, 180_000);
 
   itWithBase(
+    "an instance that does not come up within the launch's time is the machine's fault (exit 3), with a hint",
+    async () => {
+      const home = homes.create();
+      const error = await launchInstance({
+        rootfs: copyOfBase(),
+        home: join(home, 'lab'),
+        reposDir: join(home, 'repos'),
+        timeoutMs: 1,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'LAB_BOOT_TIMEOUT', fault: 'environment' });
+      expect((error as { hint?: string }).hint).toMatch(/lab launch --timeout/);
+    },
+    120_000,
+  );
+
+  itWithBase(
     "an image whose systemd cannot run is the image's fault (exit 2), with its console's words and a hint",
     async () => {
       // A dynamically linked program without its loader in the image: chroot cannot run it.
