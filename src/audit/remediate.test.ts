@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,29 @@ describe('applying remediation steps', () => {
     expect(readlinkSync(join(root, 'etc/systemd/system/a.timer'))).toBe('/dev/null');
     expect(readlinkSync(join(root, 'etc/systemd/system/b.timer'))).toBe('/dev/null');
     expect(readFileSync(join(root, 'etc/apt/apt.conf.d/99x'), 'utf8')).toBe('A::B "0";\nA::C "0";\n');
+  });
+
+  it('refuses to mask over what is not a link, saying what is there', () => {
+    const mask = { rule: 'r', step: { action: 'mask-units' as const, units: ['a.timer'] } };
+    const refusal = (tree: Parameters<typeof makeTree>[0]) => {
+      try {
+        applyRemediations(makeTree(tree), [mask]);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'applied';
+    };
+    expect(refusal({ '/etc/systemd/system/a.timer': '[Timer]\n' })).toBe(
+      '/etc/systemd/system/a.timer is a unit file, not a link',
+    );
+    expect(refusal({ '/etc/systemd/system/a.timer': { dir: true } })).toBe(
+      '/etc/systemd/system/a.timer is a directory, not a link',
+    );
+    const fifo = makeTree({ '/etc/systemd/system/.keep': '' });
+    execFileSync('mkfifo', [join(fifo, 'etc/systemd/system/a.timer')]);
+    expect(() => applyRemediations(fifo, [mask])).toThrow(
+      '/etc/systemd/system/a.timer is a special file (a FIFO, socket or device), not a link',
+    );
   });
 
   it('writes inside the image through its links, and replaces a link where a file goes', () => {

@@ -107,7 +107,12 @@ function maskUnit(writer: RootWriter, unit: string): void {
   const existing = writer.lstat(path);
   if (existing !== undefined && !existing.isSymbolicLink()) {
     // Like systemctl mask: a unit file written by the image's builder is theirs to remove.
-    throw new UsageError('FIX_UNIT_FILE_EXISTS', `${path} is a unit file, not a link`, {
+    const what = existing.isFile()
+      ? 'a unit file'
+      : existing.isDirectory()
+        ? 'a directory'
+        : 'a special file (a FIFO, socket or device)';
+    throw new UsageError('FIX_UNIT_FILE_EXISTS', `${path} is ${what}, not a link`, {
       hint: `remove or rename it in the image, then mask ${unit}`,
     });
   }

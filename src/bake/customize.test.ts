@@ -35,6 +35,12 @@ describe("bake's customisation confined to the image", () => {
     expect(lstatSync(join(tmpLinked, 'var/tmp')).isDirectory()).toBe(true);
     expect(existsSync(join(tmpLinked, 'var/tmp/goldgate-debs'))).toBe(false);
 
+    // The error says what to look at, not the command's usage.
+    const failed = await installDebs(tmpLinked, [deb]).catch((e: unknown) => e);
+    expect((failed as { hint?: string }).hint).toBe(
+      "dpkg's last lines are above: check the spec's debs (acme_1.0_all.deb) and that the image (or its parent) has a working dpkg",
+    );
+
     // The sentinel lives under the host's /tmp: inside the image, /tmp -> /tmp/... is a loop.
     const looping = makeTree({ '/tmp': { link: outside.dir } });
     await expect(installDebs(looping, [deb])).rejects.toThrow(

@@ -129,6 +129,7 @@ export async function installDebs(root: string, debs: readonly string[]): Promis
       }
       throw new GoldgateError('BAKE_STEP_FAILED', `debs: dpkg -i failed:\n${lastLines(result.output)}`, {
         fault: 'user',
+        hint: `dpkg's last lines are above: check the spec's debs (${debs.map((d) => basename(d)).join(', ')}) and that the image (or its parent) has a working dpkg`,
       });
     }
   } finally {

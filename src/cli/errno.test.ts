@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { environmentError, outputError } from './errno.js';
+import { environmentError, outputError, pathError } from './errno.js';
 
 const systemError = (code: string, path?: string): NodeJS.ErrnoException =>
   Object.assign(new Error(`${code}: failed`), { code, ...(path === undefined ? {} : { path }) });
@@ -20,6 +20,25 @@ describe('system errors', () => {
     expect(environmentError(systemError('ENOENT', '/x'))).toBeUndefined();
     expect(environmentError(systemError('EISDIR', '/x'))).toBeUndefined();
     expect(environmentError(new TypeError('x is undefined'))).toBeUndefined();
+  });
+
+  it('makes a path that cannot name a file a usage error naming it, and nothing else', () => {
+    expect(pathError(systemError('ELOOP', 'a/loop'))).toMatchObject({
+      fault: 'user',
+      code: 'PATH_ELOOP',
+      message: 'a/loop: too many levels of symbolic links (a loop?)',
+    });
+    expect(pathError(systemError('ENOTDIR', 'file/x'))?.message).toBe(
+      'file/x: a part of the path is not a folder',
+    );
+    expect(pathError(systemError('ENAMETOOLONG'), '--user-data nnn')?.message).toBe(
+      '--user-data nnn: the name is too long',
+    );
+    expect(outputError(systemError('ELOOP'), '-o', 'loop')?.message).toBe(
+      '-o loop: too many levels of symbolic links (a loop?)',
+    );
+    expect(pathError(systemError('ENOENT', '/x'))).toBeUndefined();
+    expect(pathError(new TypeError('x is undefined'))).toBeUndefined();
   });
 
   it('makes a bad output path a usage error naming the flag', () => {

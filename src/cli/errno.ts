@@ -35,6 +35,28 @@ export function environmentError(error: unknown, subject?: string): GoldgateErro
   });
 }
 
+// System errors that say a path someone gave cannot name a file at all: the user's mistake.
+const PATH_NAME: Record<string, string> = {
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many levels of symbolic links (a loop?)',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * The error a path that cannot name a file is for the person: a usage error (exit 2) naming
+ * the path (or `subject`); undefined for any other error.
+ */
+export function pathError(error: unknown, subject?: string): GoldgateError | undefined {
+  const code = errnoCode(error);
+  const what = code === undefined ? undefined : PATH_NAME[code];
+  if (what === undefined) return undefined;
+  const about = subject ?? (error as NodeJS.ErrnoException).path;
+  return new UsageError(`PATH_${code}`, `${about === undefined ? '' : `${about}: `}${what}`, {
+    hint: 'check the path: every folder on the way must exist and be a folder, each name at most 255 bytes',
+    cause: error,
+  });
+}
+
 /** A system error from writing an output file the user named: whose fault, and what to do. */
 export function outputError(error: unknown, flag: string, path: string): GoldgateError | undefined {
   const subject = `${flag} ${path}`;
@@ -55,6 +77,6 @@ export function outputError(error: unknown, flag: string, path: string): Goldgat
         cause: error,
       });
     default:
-      return environmentError(error, subject);
+      return environmentError(error, subject) ?? pathError(error, subject);
   }
 }

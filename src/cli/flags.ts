@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
@@ -42,9 +42,34 @@ export function userDataFile(path: string): { path: string; data: Buffer } {
     throw new UsageError('NO_USER_DATA', `--user-data ${path}: no such file`, { hint });
   if (!stats.isFile())
     throw new UsageError('NO_USER_DATA', `--user-data ${path} is not a regular file`, { hint });
-  if (stats.size > USER_DATA_LIMIT)
-    throw new UsageError('USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`, {
+  const tooBig = () =>
+    new UsageError('USER_DATA_TOO_BIG', `--user-data ${path} is larger than 16 MiB`, {
       hint: 'cloud-init user-data is at most 16 MiB; fetch big files from the instance instead',
     });
-  return { path: resolve(path), data: readFileSync(path) };
+  if (stats.size > USER_DATA_LIMIT) throw tooBig();
+  // Read no further than the cap: a kernel file (/proc/self/pagemap) stats as an empty
+  // regular file and reads on for ever, another (/proc/self/mem) fails its reads.
+  const buffer = Buffer.alloc(USER_DATA_LIMIT + 1);
+  let length = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      for (;;) {
+        const n = readSync(fd, buffer, length, buffer.length - length, null);
+        if (n === 0) break;
+        length += n;
+        if (length > USER_DATA_LIMIT) throw tooBig();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError('NO_USER_DATA', `--user-data ${path} cannot be read (${code})`, {
+      hint,
+      cause: error,
+    });
+  }
+  return { path: resolve(path), data: Buffer.from(buffer.subarray(0, length)) };
 }

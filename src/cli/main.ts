@@ -12,7 +12,7 @@ import { registerManifest } from './commands/manifest.js';
 import { registerSpec } from './commands/spec.js';
 import { registerRepo } from './commands/repo.js';
 import { registerVerify } from './commands/verify.js';
-import { environmentError } from './errno.js';
+import { environmentError, pathError } from './errno.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printable } from './printable.js';
 import { createTerminal } from './terminal.js';
@@ -78,7 +78,7 @@ export async function main(argv: string[], terminal: Terminal = createTerminal()
     return result.code;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExit(error, program, argv.slice(2), terminal);
-    const known = isGoldgateError(error) ? error : environmentError(error);
+    const known = isGoldgateError(error) ? error : (environmentError(error) ?? pathError(error));
     if (known !== undefined) {
       // A mistake without a hint of its own is pointed at the command's help.
       const hint =

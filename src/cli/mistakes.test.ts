@@ -228,7 +228,49 @@ describe('--user-data', () => {
   });
 });
 
+describe('lab launch --timeout', () => {
+  it('takes a number of seconds from 1 to 86400, as verify does, and nothing else', async () => {
+    for (const value of ['0x10', '1e9', '99999999999', '0.0001', 'Infinity'])
+      expect(await runCli('lab', 'launch', root(), '--timeout', value)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `goldgate: --timeout "${value}" must be a number of seconds from 1 to 86400\n  hint: goldgate lab launch --help describes the arguments and options\n`,
+      });
+  });
+});
+
+describe('--user-data from a kernel file', () => {
+  it('refuses a file that fails its reads, and reads no further than the cap, naming it', async () => {
+    const hint = '  hint: give a cloud-config (#cloud-config), a script (#!) or a MIME multipart file\n';
+    for (const command of [['lab', 'launch'], ['verify']]) {
+      // Both stat as empty regular files: /proc/self/mem fails its first read (EIO).
+      expect(await runCli(...command, root(), '--user-data', '/proc/self/mem')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `goldgate: --user-data /proc/self/mem cannot be read (EIO)\n${hint}`,
+      });
+      // Read whole, /proc/self/pagemap goes on for hundreds of GiB; read up to the cap, it
+      // refuses the (unaligned) read.
+      expect(await runCli(...command, root(), '--user-data', '/proc/self/pagemap')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `goldgate: --user-data /proc/self/pagemap cannot be read (EINVAL)\n${hint}`,
+      });
+    }
+  });
+});
+
 describe('spec validate', () => {
+  it('refuses a kernel file that stats as a regular file and fails its reads', async () => {
+    for (const command of [['spec', 'validate'], ['bake']])
+      expect(await runCli(...command, '/proc/self/mem')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          'goldgate: cannot read the spec /proc/self/mem: EIO\n  hint: give the path of an image spec (a YAML file; docs/spec.md)\n',
+      });
+  });
+
   it('refuses /dev/zero without reading it, and a file over the cap, naming it', async () => {
     expect(await runCli('spec', 'validate', '/dev/zero')).toEqual({
       code: 2,

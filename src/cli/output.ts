@@ -1,4 +1,5 @@
 import { closeSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { UsageError } from '../core/errors.js';
@@ -19,7 +20,7 @@ interface OutputOptions {
 export function checkOutput(flag: string, path: string, options: OutputOptions = {}): void {
   if (path === '')
     throw new UsageError('OUTPUT_EMPTY', `${flag} needs a file name`, { hint: `e.g. ${flag} report.txt` });
-  const target = statSync(path, { throwIfNoEntry: false });
+  const target = statOutput(flag, path);
   if (target?.isDirectory() === true)
     throw new UsageError('OUTPUT_IS_FOLDER', `${flag} ${path} is a directory`, {
       hint: `give a file name, e.g. ${path.replace(/\/+$/, '')}/report`,
@@ -30,7 +31,7 @@ export function checkOutput(flag: string, path: string, options: OutputOptions =
     });
   if (target !== undefined) return;
   const folder = dirname(resolve(path));
-  const parent = statSync(folder, { throwIfNoEntry: false });
+  const parent = statOutput(flag, path, folder);
   if (parent === undefined)
     throw new UsageError('OUTPUT_NO_FOLDER', `${flag} ${path}: the folder ${folder} does not exist`, {
       hint: 'create the folder first, or give a path in an existing one',
@@ -39,6 +40,15 @@ export function checkOutput(flag: string, path: string, options: OutputOptions =
     throw new UsageError('OUTPUT_NO_FOLDER', `${flag} ${path}: ${folder} is not a folder`, {
       hint: 'give a path whose folders exist',
     });
+}
+
+/** stat of an output path (or its folder); a path that cannot name a file is a usage error naming the flag. */
+function statOutput(flag: string, path: string, at = path): Stats | undefined {
+  try {
+    return statSync(at, { throwIfNoEntry: false });
+  } catch (error) {
+    throw outputError(error, flag, path) ?? error;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dpkgStatus } from '../test-support/audit.js';
@@ -41,8 +41,12 @@ describe('no mistake ends as an internal error', () => {
       '/etc/os-release': 'ID=debian\n',
       '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1' }),
     });
+    const loop = join(dir, 'loop');
+    symlinkSync('loop', loop);
+    // Paths that cannot name a file at all: through a file, through a link loop, a name too long.
+    const unnameable = [join(junk, 'x'), join(loop, 'x'), join(dir, 'n'.repeat(300))];
     // Never an image, a spec, a bundle or user-data: these must end as exit 2 or 3.
-    const wrong = [missing, '/dev/zero', fifo, 'img-000000000000'];
+    const wrong = [missing, '/dev/zero', fifo, 'img-000000000000', loop, ...unnameable];
     // Maybe readable, if not what was meant (an empty folder audits clean): never exit 4.
     const odd = [folder, junk, junkTar, junkYaml];
 
@@ -64,7 +68,7 @@ describe('no mistake ends as an internal error', () => {
     const strict = takingAFile.flatMap((make) => wrong.map(make));
     const invocations = takingAFile.flatMap((make) => odd.map(make));
     // Output files that cannot be written: a missing folder, a folder, a full device, no name.
-    for (const target of [join(missing, 'report'), folder, '/dev/full', ''])
+    for (const target of [join(missing, 'report'), folder, '/dev/full', '', loop, ...unnameable])
       strict.push(
         ['audit', root, '-o', target],
         ['manifest', root, '-o', target],

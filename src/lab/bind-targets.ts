@@ -32,8 +32,10 @@ export function prepareBindTargets(rootfs: string, upper: string, withSeed: bool
     if (dir === undefined)
       throw new UsageError(
         'LAB_SEED_PATH',
-        `${rootfs}: /var/lib/cloud/seed/nocloud leads nowhere in the image (a link out of it, or through a file): the instance's user-data has nowhere to go`,
-        { hint: 'make /var/lib/cloud a directory of the image (or a link inside it)' },
+        `${rootfs}: /var/lib/cloud/seed/nocloud leads nowhere in the image (a link out of it, or a file on the way or at its end): the instance's user-data has nowhere to go`,
+        {
+          hint: 'make /var/lib/cloud/seed/nocloud a directory of the image, each folder above it a directory or a link inside the image',
+        },
       );
     layer.mkdir(dir);
     seed = dir;

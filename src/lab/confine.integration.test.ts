@@ -18,6 +18,47 @@ describe('lab instance preparation confined to the image', { sequential: true },
   afterEach(homes.cleanUp, 180_000);
 
   itWithBase(
+    "an instance that does not come up within the launch's time is the machine's fault (exit 3), with a hint",
+    async () => {
+      const home = homes.create();
+      const error = await launchInstance({
+        rootfs: copyOfBase(),
+        home: join(home, 'lab'),
+        reposDir: join(home, 'repos'),
+        timeoutMs: 1,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'LAB_BOOT_TIMEOUT', fault: 'environment' });
+      expect((error as { hint?: string }).hint).toMatch(/lab launch --timeout/);
+    },
+    120_000,
+  );
+
+  itWithBase(
+    "an image whose systemd cannot run is the image's fault (exit 2), with its console's words and a hint",
+    async () => {
+      // A dynamically linked program without its loader in the image: chroot cannot run it.
+      const rootfs = mkdtempSync('/var/tmp/goldgate-nosystemd-');
+      try {
+        for (const dir of ['proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'lib/systemd'])
+          mkdirSync(join(rootfs, dir), { recursive: true });
+        execFileSync('cp', ['/bin/true', join(rootfs, 'lib/systemd/systemd')]);
+        const home = homes.create();
+        const error = await launchInstance({
+          rootfs,
+          home: join(home, 'lab'),
+          reposDir: join(home, 'repos'),
+        }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'LAB_BOOT_FAILED', fault: 'user' });
+        expect((error as Error).message).toMatch(/exited while booting: .*\/lib\/systemd\/systemd/);
+        expect((error as { hint?: string }).hint).toMatch(/the image's systemd ended as it booted/);
+      } finally {
+        rmSync(rootfs, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+
+  itWithBase(
     'an image whose /etc is a link to a host directory boots with the lab resolv.conf, and the host directory stays empty',
     async () => {
       const rootfs = copyOfBase();

@@ -11,6 +11,9 @@ describe('lab instance preparation reads the image, not the host', () => {
     const rootfs = makeTree({
       '/lib/systemd/systemd': { content: '#!/bin/sh\n', mode: 0o755 },
       '/usr/bin/cloud-init': { link: '/bin/sh' },
+      ...Object.fromEntries(
+        ['/proc', '/sys', '/dev', '/run', '/tmp'].map((d) => [d, { dir: true as const }]),
+      ),
     });
     await expect(
       launchInstance({ rootfs, home: tempDir('goldgate-lab-'), userData: '#cloud-config\n' }),

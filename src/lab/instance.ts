@@ -283,7 +283,10 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
       } else if (!alive()) {
         throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited before booting: ${consoleTail(dir)}`);
       } else if (Date.now() > deadline) {
-        throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not start its init in time`);
+        throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not start its init in time`, {
+          fault: 'environment',
+          hint: 'the machine may be busy: try again, or give it longer (lab launch --timeout)',
+        });
       } else await sleep(20);
     }
     writeInstance(home, info);
@@ -319,7 +322,11 @@ export async function launchInstance(options: LaunchOptions): Promise<InstanceIn
         }
       }
       if (!alive() || !isAlive(info.pid, info.pidStartTime))
-        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited while booting: ${consoleTail(dir)}`);
+        // The lab's part is done (namespaces, mounts, network): what ends here is the image's systemd.
+        throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited while booting: ${consoleTail(dir)}`, {
+          fault: 'user',
+          hint: "the image's systemd ended as it booted (its last console lines are above): goldgate audit still reads the image",
+        });
       await sleep(100);
     }
     info.bootMs = Date.now() - started;
@@ -368,7 +375,10 @@ async function openGate(
     if (!alive())
       throw new LabError('LAB_BOOT_FAILED', `instance ${id} exited before booting: ${consoleTail(dir)}`);
     if (Date.now() > deadline)
-      throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not get to its network in time`);
+      throw new LabError('LAB_BOOT_TIMEOUT', `instance ${id} did not get to its network in time`, {
+        fault: 'environment',
+        hint: 'the machine may be busy: try again, or give it longer (lab launch --timeout)',
+      });
     await sleep(10);
   }
 }

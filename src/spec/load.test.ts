@@ -144,6 +144,43 @@ describe('local paths', () => {
       `${file}:5:5 debs[0]: ./missing.deb does not exist (looked for ${join(dir, 'missing.deb')})`,
     ]);
   });
+
+  it('reports a local file that stats as a regular file and cannot be read (a kernel file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
+    const file = join(dir, 'acme.yaml');
+    writeFileSync(
+      file,
+      lines(
+        ...HEAD,
+        'files:',
+        '  - path: /etc/x',
+        '    source: /proc/self/mem',
+        'userData:',
+        '  file: /proc/self/mem',
+      ),
+    );
+    const error = await loadSpec(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpecError);
+    expect((error as SpecError).problems.map(formatProblem)).toEqual([
+      `${file}:6:5 files[0].source: /proc/self/mem cannot be read (EIO) (looked for /proc/self/mem)`,
+      `${file}:8:3 userData.file: /proc/self/mem cannot be read (EIO) (looked for /proc/self/mem)`,
+    ]);
+  });
+});
+
+describe('YAML the spec writer did not mean', () => {
+  it("says what is wrong in the writer's words: several documents, nesting too deep", async () => {
+    const problems = async (text: string) =>
+      (await parseSpec(text, 'acme.yaml')).problems?.map(formatProblem);
+    expect(await problems(lines('---', 'name: a', '---', 'name: b'))).toEqual([
+      'acme.yaml:3:1 YAML syntax error: a spec is one YAML document, and this file holds more than one (a second "---")',
+    ]);
+    const deep = await problems(`name: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    expect(deep).toHaveLength(1);
+    expect(deep?.[0]).toMatch(
+      /^acme\.yaml:1:\d+ YAML syntax error: nested too deeply \(a spec nests a few levels\)$/,
+    );
+  });
 });
 
 describe('base.from', () => {

@@ -115,7 +115,12 @@ async function readSpecText(path: string): Promise<string> {
     const buffer = Buffer.alloc(SPEC_MAX_BYTES + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      // A kernel file (/proc/self/mem) stats as a regular file and fails its reads.
+      const { bytesRead } = await handle
+        .read(buffer, length, buffer.length - length, null)
+        .catch((error: unknown) => {
+          throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
+        });
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length > SPEC_MAX_BYTES) throw tooBig();
@@ -125,6 +130,30 @@ async function readSpecText(path: string): Promise<string> {
     await handle.close();
   }
 }
+
+/**
+ * Why a regular file cannot be read, or undefined when its first byte can: a kernel file
+ * (/proc/self/mem) stats as a regular file and fails its reads.
+ */
+async function unreadableFile(path: string): Promise<string | undefined> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(Buffer.alloc(1), 0, 1, null);
+    } finally {
+      await handle.close();
+    }
+    return undefined;
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+}
+
+/** The yaml package's errors whose own words speak to a programmer, in the spec writer's. */
+const YAML_ERRORS: Partial<Record<string, string>> = {
+  MULTIPLE_DOCS: 'a spec is one YAML document, and this file holds more than one (a second "---")',
+  RESOURCE_EXHAUSTION: 'nested too deeply (a spec nests a few levels)',
+};
 
 /**
  * Validates spec text as if read from `file` (named in problems; relative paths in the spec
@@ -143,7 +172,7 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
         at(
           error.pos[0],
           '',
-          `YAML syntax error: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+          `YAML syntax error: ${YAML_ERRORS[error.code] ?? error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
         ),
       ),
     };
@@ -168,11 +197,16 @@ export async function parseSpec(text: string, file: string, options: LoadOptions
   const local = async (declared: string, path: (string | number)[]): Promise<LocalPath> => {
     const absolute = resolve(base, declared);
     const found = await stat(absolute).catch(() => undefined);
-    if (found === undefined || !found.isFile()) {
-      const where = locate(doc, path);
-      const reason = found === undefined ? 'does not exist' : 'is not a regular file';
-      problems.push(at(where.offset, formatPath(path), `${declared} ${reason} (looked for ${absolute})`));
-    }
+    const reason =
+      found === undefined
+        ? 'does not exist'
+        : !found.isFile()
+          ? 'is not a regular file'
+          : await unreadableFile(absolute);
+    if (reason !== undefined)
+      problems.push(
+        at(locate(doc, path).offset, formatPath(path), `${declared} ${reason} (looked for ${absolute})`),
+      );
     return { path: absolute, declared };
   };
   const parent = async (declared: string): Promise<ParentImage> => {

@@ -46,7 +46,12 @@ describe('goldgate verify on the command line', () => {
     expect(noSystemd.code).toBe(2);
     expect(noSystemd.stderr).toContain('cannot be verified: it has no systemd');
 
-    const rootfs = makeTree({ '/lib/systemd/systemd': '' });
+    const rootfs = makeTree({
+      '/lib/systemd/systemd': '',
+      ...Object.fromEntries(
+        ['/proc', '/sys', '/dev', '/run', '/tmp'].map((d) => [d, { dir: true as const }]),
+      ),
+    });
     const noChecks = await runCli('verify', rootfs);
     expect(noChecks.code).toBe(2);
     expect(noChecks.stderr).toMatch(

@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
 import { goldgateHome } from '../../core/home.js';
 import {
   commandCheckFromFlag,
@@ -19,7 +18,7 @@ import { liveInstance } from '../../lab/instance.js';
 import { liveNetwork } from '../../lab/net/network.js';
 import { resolveImageRef } from '../../images/ref.js';
 import { EXIT } from '../exit-codes.js';
-import { userDataFile } from '../flags.js';
+import { seconds, userDataFile } from '../flags.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 
@@ -54,9 +53,7 @@ export function registerLab(program: Command, terminal: Terminal, result: { code
         image: string,
         flags: { name?: string; userData?: string; timeout: string; json?: boolean; verbose?: boolean },
       ) => {
-        const timeoutMs = Number(flags.timeout) * 1000;
-        if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-          throw new UsageError('BAD_TIMEOUT', `--timeout "${flags.timeout}" is not a number of seconds`);
+        const timeoutMs = seconds('--timeout', flags.timeout, 1, 86_400, 'BAD_TIMEOUT') * 1000;
         const resolved = resolveImageRef(image, { tarball: false });
         const rootfs = resolved.source;
         const info = await launchInstance({
