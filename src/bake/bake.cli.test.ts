@@ -1,7 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ImageRecord } from '../images/store.js';
 import { runCli, useTempHome } from '../test-support/cli.js';
+import { plantImage } from '../test-support/stored-image.js';
 
 describe('goldgate bake and images', () => {
   const homeOf = useTempHome();
@@ -16,13 +18,9 @@ describe('goldgate bake and images', () => {
   });
 
   it('shows lineage: the parent of a derived image, the source of an imported one', async () => {
-    const audit = { before: { total: 0 }, after: { total: 0 }, applied: 0, notApplied: 0 };
-    const record = (id: string, createdAt: string, extra: Record<string, unknown>) => {
-      mkdirSync(join(homeOf(), 'images', id, 'rootfs'), { recursive: true });
-      const image = { id, name: 'acme', digest: `sha256:${'a'.repeat(64)}`, createdAt, audit, ...extra };
-      writeFileSync(join(homeOf(), 'images', id, 'image.json'), JSON.stringify(image));
-    };
-    const source = { kind: 'tar', path: '/srv/exports/acme.tar' };
+    const record = (id: string, createdAt: string, extra: Partial<ImageRecord>) =>
+      plantImage(homeOf(), id, { name: 'acme', digest: `sha256:${'a'.repeat(64)}`, createdAt, ...extra });
+    const source = { kind: 'tar' as const, path: '/srv/exports/acme.tar' };
     record('img-000000000001', '2026-01-01T00:00:00.000Z', {
       spec: '',
       base: 'import',

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dpkgStatus } from '../test-support/audit.js';
 import { runCli, useTempHome } from '../test-support/cli.js';
+import { plantImage } from '../test-support/stored-image.js';
 import { makeTree, tempDir, writeTree } from '../test-support/tree.js';
 
 // Every mistake a person can make on the command line ends as exit 2 (3 for the machine),
@@ -86,13 +87,11 @@ describe('image references: one reading for audit, manifest, lab launch and veri
 
   /** A stored image as bake or import leaves it: images/<id>/image.json beside rootfs/. */
   function storeImage(id: string): void {
-    const dir = join(home(), 'images', id);
-    mkdirSync(join(dir, 'rootfs'), { recursive: true });
+    const dir = plantImage(home(), id, { name: 'web', spec: '' });
     writeTree(join(dir, 'rootfs'), {
       '/etc/os-release': 'ID=debian\n',
       '/var/lib/dpkg/status': dpkgStatus({ apt: '2.6.1', curl: '7.88.1' }),
     });
-    writeFileSync(join(dir, 'image.json'), JSON.stringify({ id, name: 'web', spec: '' }));
   }
 
   it('says "no stored image" for an id that is not stored, the same in every command', async () => {
@@ -113,6 +112,18 @@ describe('image references: one reading for audit, manifest, lab launch and veri
     const audit = await runCli('audit', 'img-0123456789ab', '--json');
     expect(audit.code).toBe(0);
     expect((JSON.parse(audit.stdout) as { image: { packages: number } }).image.packages).toBe(2);
+  });
+
+  it('says which record is damaged when the store was changed by hand, in every command that reads it', async () => {
+    const dir = plantImage(home(), 'img-bbbbbbbbbbbb');
+    writeFileSync(join(dir, 'image.json'), '{"id":5}');
+    for (const command of [['images'], ['audit', 'img-bbbbbbbbbbbb'], ['verify', 'img-bbbbbbbbbbbb']]) {
+      const { code, stderr } = await runCli(...command);
+      expect({ command, code }).toEqual({ command, code: 3 });
+      expect(stderr).toContain(`goldgate: ${join(dir, 'image.json')} is not a whole image record: id: `);
+      expect(stderr).toContain(`hint: the store was changed outside goldgate: remove ${dir}`);
+      expect(stderr).not.toContain('    at ');
+    }
   });
 
   it('refuses a file where the command needs a directory, with how to import it', async () => {

@@ -161,7 +161,12 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     // An instance of an image the group never had (adopted after a set-image was undone): its spec's.
     let checks = checksByImage.get(image);
     if (checks === undefined) {
-      const stored = findImage(image, home);
+      let stored;
+      try {
+        stored = findImage(image, home);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       checks =
         stored === undefined
           ? Promise.reject(
@@ -220,7 +225,6 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
   };
 
   const launch = (group: GroupDefinition, cause: string): void => {
-    const stored = findImage(group.image, home);
     const id = newInstanceId(undefined);
     const act = log.start({
       description: describeLaunch(id),
@@ -249,6 +253,8 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
     emit('launch', `${describeLaunch(id)} from ${group.image.slice(0, 12)}`, id);
     const task = (async () => {
       try {
+        // Read before the first await: a damaged record fails this launch, not the controller.
+        const stored = findImage(group.image, home);
         if (stored === undefined)
           throw new UsageError('GROUP_NO_IMAGE', `image ${group.image} is no longer in the store`, {
             hint: 'goldgate group set-image gives the group an image to launch',

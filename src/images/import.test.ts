@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, useTempHome } from '../test-support/cli.js';
+import { imageRecord } from '../test-support/stored-image.js';
 import { tempDir, writeTree } from '../test-support/tree.js';
 import { createStaging, registerImage } from './store.js';
-import type { ImageAudit } from './store.js';
 
 describe('goldgate image import on the command line', () => {
   useTempHome();
@@ -39,19 +39,14 @@ describe('goldgate audit of a stored image by its id', () => {
       '/etc/os-release': 'ID=debian\n',
       '/etc/apt/apt.conf.d/20auto-upgrades': 'APT::Periodic::Update-Package-Lists "1";\n',
     });
-    const summary = { total: 0, bySeverity: {} } as unknown as ImageAudit['before'];
     registerImage(
       staging,
-      {
-        id: 'img-0123456789ab',
+      imageRecord('img-0123456789ab', {
         name: 'byo',
-        digest: 'sha256:0',
-        createdAt: '2026-11-27T00:00:00.000Z',
         spec: '',
         base: 'import:directory',
         autoUpdates: 'enabled',
-        audit: { before: summary, after: summary, applied: 0, notApplied: 0 },
-      },
+      }),
       home(),
     );
     const result = await runCli('audit', 'img-0123456789ab', '--json');

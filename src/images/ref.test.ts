@@ -1,14 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { plantImage } from '../test-support/stored-image.js';
 import { tempDir } from '../test-support/tree.js';
 import { resolveImageRef } from './ref.js';
 
 /** A home whose store holds one image, as bake or import leaves it. */
 function homeWith(id: string): string {
   const home = tempDir('goldgate-home-');
-  mkdirSync(join(home, 'images', id, 'rootfs'), { recursive: true });
-  writeFileSync(join(home, 'images', id, 'image.json'), JSON.stringify({ id, name: 'web' }));
+  plantImage(home, id, { name: 'web' });
   return home;
 }
 

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { imageRecord } from '../test-support/stored-image.js';
 import { tempDir } from '../test-support/tree.js';
 import { cleanupStore, createStaging, findImage, listImages, registerImage } from './store.js';
 import type { ImageRecord } from './store.js';
@@ -8,25 +9,8 @@ import type { ImageRecord } from './store.js';
 // Above Linux's pid_max (2^22): never a live process.
 const DEAD_PID = 4_194_305;
 
-const summary = {
-  total: 0,
-  bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-  rulesRun: 13,
-  rulesWithFindings: [],
-};
-
-function record(id: string, createdAt = '2026-11-27T10:00:00.000Z'): ImageRecord {
-  return {
-    id,
-    name: 'acme-web',
-    digest: 'sha256:00',
-    createdAt,
-    spec: '/specs/acme.yaml',
-    base: '0123456789abcdef@2026-11-27',
-    autoUpdates: 'disabled',
-    audit: { before: summary, after: summary, applied: 0, notApplied: 0 },
-  };
-}
+const record = (id: string, createdAt?: string): ImageRecord =>
+  imageRecord(id, createdAt === undefined ? {} : { createdAt });
 
 describe('the image store', () => {
   it('registers a staged image by rename, image.json last, and lists only registered images', () => {
@@ -55,13 +39,44 @@ describe('the image store', () => {
     expect(existsSync(staging)).toBe(true);
   });
 
+  it('reads image.json through its schema: a record changed outside goldgate is an error naming the file', () => {
+    const home = tempDir();
+    const id = 'img-bbbbbbbbbbbb';
+    const dir = join(home, 'images', id);
+    mkdirSync(join(dir, 'rootfs'), { recursive: true });
+    const file = join(dir, 'image.json');
+    for (const [text, reason] of [
+      ['{"id":5}', 'id: '],
+      ['not json', 'not JSON'],
+      [JSON.stringify({ ...record(id), audit: { before: {} } }), 'audit.'],
+      [JSON.stringify(record('img-cccccccccccc')), 'it names img-cccccccccccc, not img-bbbbbbbbbbbb'],
+    ] as const) {
+      writeFileSync(file, text);
+      for (const read of [() => findImage(id, home), () => listImages(home)])
+        expect(read).toThrow(
+          expect.objectContaining({
+            code: 'IMAGE_RECORD_INVALID',
+            fault: 'environment',
+            message: expect.stringContaining(`${file} is not a whole image record: ${reason}`),
+          }),
+        );
+    }
+    writeFileSync(file, JSON.stringify(record(id)));
+    expect(findImage(id, home)?.id).toBe(id);
+    rmSync(join(dir, 'rootfs'), { recursive: true });
+    expect(() => findImage(id, home)).toThrow('the image has no rootfs/ beside it');
+  });
+
   it('lists the newest first', () => {
     const home = tempDir();
     for (const [id, at] of [
       ['img-111111111111', '2026-11-01T00:00:00.000Z'],
       ['img-222222222222', '2026-11-02T00:00:00.000Z'],
-    ] as const)
-      registerImage(createStaging(home), record(id, at), home);
+    ] as const) {
+      const staging = createStaging(home);
+      mkdirSync(join(staging, 'rootfs'));
+      registerImage(staging, record(id, at), home);
+    }
     expect(listImages(home).map((i) => i.id)).toEqual(['img-222222222222', 'img-111111111111']);
   });
 

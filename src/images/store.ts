@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { AuditSummary } from '../audit/engine.js';
+import { SEVERITIES } from '../audit/types.js';
+import { EnvironmentError } from '../core/errors.js';
 import { goldgateHome } from '../core/home.js';
 import { mountPointsBelow, unmountBelowSync } from './mounts.js';
 
@@ -51,6 +54,39 @@ export interface StoredImage extends ImageRecord {
 }
 
 const IMAGE_ID = /^img-[0-9a-f]{12}$/;
+
+const summarySchema = z.object({
+  total: z.number().int(),
+  bySeverity: z.record(z.enum(SEVERITIES), z.number().int()),
+  rulesRun: z.number().int(),
+  rulesWithFindings: z.array(z.string()),
+});
+
+/** `image.json` as written by registerImage; other fields (from newer versions) are kept. */
+const recordSchema = z.looseObject({
+  id: z.string().regex(IMAGE_ID),
+  name: z.string(),
+  digest: z.string(),
+  createdAt: z.string(),
+  spec: z.string(),
+  base: z.string(),
+  autoUpdates: z.enum(['disabled', 'enabled']),
+  audit: z.object({
+    before: summarySchema,
+    after: summarySchema,
+    applied: z.number().int(),
+    notApplied: z.number().int(),
+  }),
+  parent: z.string().optional(),
+  source: z
+    .looseObject({
+      kind: z.enum(['directory', 'tar', 'raw', 'qcow2']),
+      path: z.string(),
+      partition: z.number().int().nullable().optional(),
+      filesystem: z.string().optional(),
+    })
+    .optional(),
+});
 
 /** Whether `text` has the form of a stored image's id (`img-` and 12 hex digits). */
 export function isImageId(text: string): boolean {
@@ -126,16 +162,42 @@ function readOwner(imageDir: string): number | undefined {
   }
 }
 
-/** The registered image with this id, if any. */
+/**
+ * The registered image with this id, if any: its `image.json` read through its schema. A
+ * record that is not valid JSON of that shape, for that id, or an image without its
+ * `rootfs/`, was changed outside goldgate: an IMAGE_RECORD_INVALID error naming the file.
+ */
 export function findImage(id: string, home: string = goldgateHome()): StoredImage | undefined {
   if (!IMAGE_ID.test(id)) return undefined;
   const path = join(imagesDir(home), id);
+  const file = join(path, 'image.json');
+  let text: string;
   try {
-    const record = JSON.parse(readFileSync(join(path, 'image.json'), 'utf8')) as ImageRecord;
-    return { ...record, path };
-  } catch {
-    return undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw invalidRecord(file, (error as NodeJS.ErrnoException).code ?? String(error));
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalidRecord(file, 'not JSON');
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalidRecord(file, `${issue?.path.join('.') || 'the record'}: ${issue?.message ?? 'invalid'}`);
+  }
+  if (parsed.data.id !== id) throw invalidRecord(file, `it names ${parsed.data.id}, not ${id}`);
+  if (!existsSync(join(path, 'rootfs'))) throw invalidRecord(file, 'the image has no rootfs/ beside it');
+  return { ...parsed.data, path };
+}
+
+function invalidRecord(file: string, reason: string): EnvironmentError {
+  return new EnvironmentError('IMAGE_RECORD_INVALID', `${file} is not a whole image record: ${reason}`, {
+    hint: `the store was changed outside goldgate: remove ${join(file, '..')} and bake or import the image again`,
+  });
 }
 
 /** Every registered image (a directory with `image.json`), newest first. */

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { recordingTerminal } from '../cli/terminal.js';
+import { plantImage } from '../test-support/stored-image.js';
 import { SpecError, closest, formatProblem, loadSpec, parseSpec } from './load.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples/acme/specs');
@@ -190,8 +191,7 @@ describe('base.from', () => {
   function store(): { home: string; id: string; dir: string } {
     const home = mkdtempSync(join(tmpdir(), 'goldgate-home-'));
     const id = 'img-0123456789ab';
-    mkdirSync(join(home, 'images', id, 'rootfs', 'etc'), { recursive: true });
-    writeFileSync(join(home, 'images', id, 'image.json'), JSON.stringify({ id, name: 'theirs' }));
+    mkdirSync(join(plantImage(home, id, { name: 'theirs' }), 'rootfs', 'etc'));
     const dir = mkdtempSync(join(tmpdir(), 'goldgate-spec-'));
     mkdirSync(join(dir, 'rootfs', 'etc'), { recursive: true });
     return { home, id, dir };

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { activitiesFile, groupDir, writeGroup } from '../../group/store.js';
 import type { GroupDefinition } from '../../group/store.js';
-import { createStaging, registerImage } from '../../images/store.js';
 import { runCli, useTempHome } from '../../test-support/cli.js';
+import { plantImage } from '../../test-support/stored-image.js';
 
 const IMAGE = 'img-3f2a9c01b4d5';
 const CREATED = '2026-11-27T08:00:00.000Z';
@@ -76,26 +76,7 @@ describe('goldgate group', () => {
   });
 
   it('creates a group whose bounds not given follow the desired capacity', async () => {
-    const summary = {
-      total: 0,
-      bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-      rulesRun: 13,
-      rulesWithFindings: [],
-    };
-    registerImage(
-      createStaging(homeOf()),
-      {
-        id: IMAGE,
-        name: 'acme-web',
-        digest: 'sha256:00',
-        createdAt: CREATED,
-        spec: 'acme.yaml',
-        base: '0123456789abcdef@2026-11-27',
-        autoUpdates: 'disabled',
-        audit: { before: summary, after: summary, applied: 0, notApplied: 0 },
-      },
-      homeOf(),
-    );
+    plantImage(homeOf(), IMAGE, { createdAt: CREATED, spec: 'acme.yaml' });
     const bounds = async (name: string, ...flags: string[]) => {
       const created = await runCli(
         'group',
