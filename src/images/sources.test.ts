@@ -201,6 +201,15 @@ describe('openImageSource without root', () => {
     await expect(opened(join(dir, 'nope'), newWorkDir())).rejects.toMatchObject({ code: 'IMPORT_NOT_FOUND' });
   });
 
+  it('refuses a file that stats as regular and fails its reads, naming it', async () => {
+    // /proc/self/mem is a regular file of size 0 whose first page is never mapped: EIO.
+    await expect(opened('/proc/self/mem', newWorkDir())).rejects.toMatchObject({
+      code: 'IMPORT_UNREADABLE',
+      fault: 'user',
+      message: '/proc/self/mem cannot be read (EIO)',
+    });
+  });
+
   it('names an xz archive instead of treating it as a disk', async () => {
     const file = join(tempDir(), 'image.bin');
     writeFileSync(file, Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]));

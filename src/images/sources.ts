@@ -56,14 +56,20 @@ type Detected =
 
 /** What a file is, by its first bytes (never by its name). */
 async function detect(file: string): Promise<Detected> {
-  const handle = await open(file, 'r');
   let head: Buffer;
   try {
-    const buffer = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(buffer, 0, 512, 0);
-    head = buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(512);
+      const { bytesRead } = await handle.read(buffer, 0, 512, 0);
+      head = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    // A file that stats as regular and fails its reads (a kernel file such as /proc/self/mem).
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError('IMPORT_UNREADABLE', `${file} cannot be read (${code})`, { hint: SOURCE_HINT });
   }
   const starts = (...bytes: number[]): boolean => bytes.every((byte, i) => head[i] === byte);
   if (starts(0x51, 0x46, 0x49, 0xfb)) return { kind: 'qcow2' };
