@@ -4,6 +4,7 @@ import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yam
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
+import { readCappedFile } from '../core/read-capped.js';
 import { findImage, imagesDir } from '../images/store.js';
 import { ImageSpecSchema } from './schema.js';
 import type { ImageSpec, ImageSpecDocument, LocalPath, ParentImage } from './schema.js';
@@ -61,7 +62,7 @@ export async function loadSpec(
   path: string,
   options: LoadOptions = {},
 ): Promise<{ spec: ImageSpec; problems?: never }> {
-  const text = await readSpecText(path);
+  const text = readSpecText(path);
   const result = await parseSpec(text, path, options);
   if (result.problems !== undefined) throw new SpecError(path, result.problems);
   return { spec: result.spec };
@@ -76,58 +77,32 @@ export const SPEC_MAX_ALIASES = 100;
 const SPEC_FILE_HINT = 'give the path of an image spec (a YAML file; docs/spec.md)';
 
 /** The spec's text: a regular file of at most SPEC_MAX_BYTES, read no further than that. */
-async function readSpecText(path: string): Promise<string> {
-  const unreadable = (what: string, error?: unknown) =>
-    new UsageError('SPEC_NOT_FOUND', `cannot read the spec ${path}: ${what}`, {
-      hint: SPEC_FILE_HINT,
-      cause: error,
-    });
-  // stat before open: opening a FIFO would wait for a writer.
-  const stats = await stat(path).catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT'
-      ? new UsageError('SPEC_NOT_FOUND', `${path} does not exist`, { hint: SPEC_FILE_HINT, cause: error })
-      : unreadable(code ?? String(error), error);
-  });
-  if (stats.isDirectory())
-    throw new UsageError('SPEC_NOT_FILE', `${path} is a directory, not an image spec`, {
-      hint: SPEC_FILE_HINT,
-    });
-  if (!stats.isFile())
-    throw new UsageError('SPEC_NOT_FILE', `${path} is not a regular file`, { hint: SPEC_FILE_HINT });
-  const tooBig = () =>
-    new UsageError(
-      'SPEC_TOO_BIG',
-      `${path} is larger than ${SPEC_MAX_BYTES / 1024 / 1024} MiB: not an image spec`,
-      {
-        hint: `an image spec is a few kilobytes; specs over ${SPEC_MAX_BYTES} bytes are not read`,
-      },
-    );
-  if (stats.size > SPEC_MAX_BYTES) throw tooBig();
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
-  }
-  try {
-    // One byte more than the cap tells a file that grew since the stat.
-    const buffer = Buffer.alloc(SPEC_MAX_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      // A kernel file (/proc/self/mem) stats as a regular file and fails its reads.
-      const { bytesRead } = await handle
-        .read(buffer, length, buffer.length - length, null)
-        .catch((error: unknown) => {
-          throw unreadable((error as NodeJS.ErrnoException).code ?? String(error), error);
-        });
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > SPEC_MAX_BYTES) throw tooBig();
-    }
-    return buffer.subarray(0, length).toString('utf8');
-  } finally {
-    await handle.close();
+function readSpecText(path: string): string {
+  const read = readCappedFile(path, SPEC_MAX_BYTES);
+  if (read.ok) return read.data.toString('utf8');
+  switch (read.reason) {
+    case 'missing':
+      throw new UsageError('SPEC_NOT_FOUND', `${path} does not exist`, { hint: SPEC_FILE_HINT });
+    case 'directory':
+      throw new UsageError('SPEC_NOT_FILE', `${path} is a directory, not an image spec`, {
+        hint: SPEC_FILE_HINT,
+      });
+    case 'not-a-file':
+      throw new UsageError('SPEC_NOT_FILE', `${path} is not a regular file`, { hint: SPEC_FILE_HINT });
+    case 'too-big':
+      throw new UsageError(
+        'SPEC_TOO_BIG',
+        `${path} is larger than ${SPEC_MAX_BYTES / 1024 / 1024} MiB: not an image spec`,
+        {
+          hint: `an image spec is a few kilobytes; specs over ${SPEC_MAX_BYTES} bytes are not read`,
+        },
+      );
+    case 'stat-failed':
+    case 'unreadable':
+      throw new UsageError('SPEC_NOT_FOUND', `cannot read the spec ${path}: ${read.code}`, {
+        hint: SPEC_FILE_HINT,
+        cause: read.error,
+      });
   }
 }
 
