@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditSource } from '../audit/report.js';
 import { diskFullError } from '../core/disk-full.js';
@@ -9,6 +9,7 @@ import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { manifestOf } from '../manifest/manifest.js';
 import { openDirRootFs } from '../rootfs/dir.js';
+import { freeBytes } from '../rootfs/limits.js';
 import { openRootWriter } from '../rootfs/write.js';
 import { startReaper } from './reaper.js';
 import { dieWithParent, runTool } from './tools.js';
@@ -94,8 +95,7 @@ export async function importImage(source: string, options: ImportOptions): Promi
       });
       const started = Date.now();
       const needed = (await treeBytes(opened.root)) * SPACE_MARGIN;
-      const free = statfsSync(staging);
-      const available = Number(free.bavail) * Number(free.bsize);
+      const available = freeBytes(staging);
       if (needed > available)
         throw new EnvironmentError(
           'IMPORT_NO_SPACE',

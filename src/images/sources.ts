@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { open, rm, rmdir, statfs } from 'node:fs/promises';
+import { open, rm, rmdir } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -11,7 +11,7 @@ import { EnvironmentError, GoldgateError, UsageError } from '../core/errors.js';
 import { silent } from '../core/events.js';
 import type { EventSink } from '../core/events.js';
 import { openDirRootFs } from '../rootfs/dir.js';
-import { extractBudget, extractLimits, formatBytes, shownName } from '../rootfs/limits.js';
+import { extractBudget, extractLimits, formatBytes, freeBytes, shownName } from '../rootfs/limits.js';
 import type { ExtractBudget, ExtractLimits, StatFs } from '../rootfs/limits.js';
 import { safeEntryPath } from '../rootfs/tar.js';
 import { isNonFilesystemType, isRootPartitionType, readPartitionTable } from './disk.js';
@@ -393,8 +393,7 @@ async function openQcow2(file: string, workDir: string, events: EventSink): Prom
       hint: 'flatten it into one self-contained image first: qemu-img convert -O qcow2 IMAGE flat.qcow2',
     });
   const needed = parsed.data['virtual-size'];
-  const fs = await statfs(workDir);
-  const free = fs.bavail * fs.bsize;
+  const free = freeBytes(workDir);
   if (free < needed)
     throw new EnvironmentError(
       'IMPORT_NO_SPACE',
