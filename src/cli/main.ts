@@ -14,7 +14,7 @@ import { registerRepo } from './commands/repo.js';
 import { registerVerify } from './commands/verify.js';
 import { environmentError, pathError } from './errno.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { printable } from './printable.js';
+import { printable } from '../core/printable.js';
 import { createTerminal } from './terminal.js';
 import { toolVersion } from './version.js';
 import type { Terminal } from './terminal.js';

@@ -1,7 +1,7 @@
-import { closeSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { writeAll, writeFileAtomic } from '../core/atomic-write.js';
 import { UsageError } from '../core/errors.js';
 import { outputError } from './errno.js';
 
@@ -71,9 +71,7 @@ export function writeOutput(flag: string, path: string, data: string | Uint8Arra
 function writeDirect(path: string, data: string | Uint8Array): void {
   const fd = openSync(path, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    writeAll(fd, data);
   } finally {
     closeSync(fd);
   }

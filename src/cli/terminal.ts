@@ -1,5 +1,5 @@
 import type { EventSink, GoldgateEvent } from '../core/events.js';
-import { printable } from './printable.js';
+import { printable } from '../core/printable.js';
 
 /** Where the CLI writes: stdout for results, stderr for progress and errors. Tests pass a recording one. */
 export interface Terminal {

@@ -1,4 +1,4 @@
-import { printable } from './printable.js';
+import { printable } from '../core/printable.js';
 import type { Terminal } from './terminal.js';
 
 /** Warnings printed for one file; the rest are counted in one line (--json keeps them all). */

@@ -1,6 +1,13 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** Writes all of `data` to an open descriptor (writeSync may write less than it is given). */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let written = 0;
+  while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+}
+
 /**
  * Writes a file so that a reader sees the whole new content or the previous one, never half:
  * a temporary file beside it, fsynced, renamed over the target, and the folder fsynced so that
@@ -12,9 +19,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode 
   try {
     const fd = openSync(temp, 'w', mode);
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      writeAll(fd, data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

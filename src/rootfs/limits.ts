@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { EnvironmentError, UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 
 /** Environment variables that raise (or lower) the extraction caps, for every command that unpacks an archive. */
 export const MAX_BYTES_VARIABLE = 'GOLDGATE_MAX_EXTRACT_BYTES';
@@ -84,11 +85,7 @@ const MAX_SHOWN = 200;
  * (`\n`, `\x1b`), and at most about 200 characters, the middle replaced by an ellipsis.
  */
 export function shownName(name: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const escaped = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
-    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
+  const escaped = printable(name, { oneLine: true });
   if (escaped.length <= MAX_SHOWN) return escaped;
   const keep = (MAX_SHOWN - 1) / 2;
   return `${escaped.slice(0, Math.ceil(keep))}…${escaped.slice(-Math.floor(keep))}`;

@@ -16,10 +16,10 @@ import {
   rmdirSync,
   symlinkSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
+import { writeAll } from '../core/atomic-write.js';
 import { UsageError } from '../core/errors.js';
 import { normalizeImagePath } from './dir.js';
 import { hostOf, walkImagePath } from './walk.js';
@@ -194,11 +194,6 @@ export function openRootWriter(rootDir: string, options: RootWriterOptions = {})
       rmSync(host(temp), { force: true });
       throw error;
     }
-  }
-
-  function writeAll(fd: number, data: Buffer): void {
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
   }
 
   /** The in-image path of an existing entry (its directory resolved, itself not followed), or undefined. */

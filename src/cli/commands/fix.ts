@@ -12,7 +12,7 @@ import { describeStep } from '../render/audit.js';
 import { progressSink } from '../terminal.js';
 import type { Terminal } from '../terminal.js';
 import { selectRules, collectIds } from './rule-selection.js';
-import { printable } from '../printable.js';
+import { printable } from '../../core/printable.js';
 
 interface FixFlags {
   dryRun?: boolean;

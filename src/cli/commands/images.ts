@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listImages } from '../../images/store.js';
 import { EXIT } from '../exit-codes.js';
-import { printable } from '../printable.js';
+import { printable } from '../../core/printable.js';
 import type { Terminal } from '../terminal.js';
 import { imageJson } from './bake.js';
 

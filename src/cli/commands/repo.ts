@@ -6,7 +6,7 @@ import { buildDeb } from '../../repo/build-deb.js';
 import { createRepo, listRepos, publish } from '../../repo/repo.js';
 import type { RepoInfo } from '../../repo/repo.js';
 import type { Terminal } from '../terminal.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 interface PublishFlags {
   suite: string;

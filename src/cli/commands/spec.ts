@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SPEC_DOCS_HINT, SpecError, formatProblem, loadSpec } from '../../spec/load.js';
 import { isDerived, parentIdentity } from '../../spec/schema.js';
 import { EXIT } from '../exit-codes.js';
-import { printable } from '../printable.js';
+import { printable } from '../../core/printable.js';
 import type { Terminal } from '../terminal.js';
 
 interface ValidateFlags {

@@ -2,7 +2,7 @@ import type { AuditReport } from '../../audit/report.js';
 import { SEVERITIES } from '../../audit/types.js';
 import type { RemediationStep, Severity } from '../../audit/types.js';
 import { style } from '../terminal.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 const SEVERITY_COLOR: Record<Severity, (text: string, on: boolean) => string> = {
   critical: style.red,

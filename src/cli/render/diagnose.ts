@@ -1,6 +1,6 @@
 import type { DiagnoseReport } from '../../diagnose/report.js';
 import { style } from '../terminal.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 const pct = (n: number) => `${Math.round(n * 100)}%`;
 

@@ -2,7 +2,7 @@ import type { GoldgateEvent, GroupStatus } from '../../core/events.js';
 import type { Activity } from '../../group/activities.js';
 import type { GroupDescription } from '../../group/admin.js';
 import { style } from '../terminal.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 const clock = (iso: string): string => iso.slice(11, 19);
 

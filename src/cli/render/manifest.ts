@@ -1,5 +1,5 @@
 import type { Manifest } from '../../manifest/manifest.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 /** A one-screen summary of a manifest for people; `--json` has everything. */
 export function renderManifest(unsafe: Manifest, unsafeSource: string): string {

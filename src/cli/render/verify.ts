@@ -1,6 +1,6 @@
 import type { VerifyReport } from '../../verify/types.js';
 import { style } from '../terminal.js';
-import { printableDeep } from '../printable.js';
+import { printableDeep } from '../../core/printable.js';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const clock = (iso: string): string => iso.slice(11, 19);

@@ -1,6 +1,6 @@
 // What goldgate prints comes partly from images and logs other people wrote: a control
 // character in a file name or a log line must not move the cursor, retitle the terminal or
-// hide text. One escaping for every renderer and the error printer.
+// hide text. One escaping for every renderer, the error printer and the names messages quote.
 
 // C0 controls but tab and newline, DEL, C1 controls, line/paragraph separators, bidi controls.
 /* eslint-disable no-control-regex -- matching control characters is the point */
