@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { writeAll } from '../core/atomic-write.js';
 
 /** How an archive is compressed, by its first bytes. */
 export type Compression = 'none' | 'gzip';
@@ -34,7 +35,7 @@ function copyPlain(archive: string, ranges: Range[]): void {
         for (let done = 0; done < range.size;) {
           const n = readSync(input, buffer, 0, Math.min(CHUNK, range.size - done), range.offset + done);
           if (n === 0) throw new FetchError('the archive ended before the file did', undefined);
-          writeSync(out, buffer, 0, n);
+          writeAll(out, buffer.subarray(0, n));
           done += n;
         }
       } finally {
