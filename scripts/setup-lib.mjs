@@ -2,6 +2,7 @@
 // dependencies), so it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Runs a command with inherited output; throws on failure unless allowed. */
 export function run(argv, { allowFailure = false, env = process.env } = {}) {
@@ -18,9 +19,18 @@ function hasCommand(name) {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
 }
 
-/** npm ci when node_modules is missing or older than the lock file. */
+/**
+ * npm ci when node_modules is missing. better-sqlite3 is compiled here, never downloaded:
+ * `build-from-source` (also in .npmrc) stops its prebuilt-binary fetch, and node-gyp is
+ * pointed at the headers of the running Node when they are installed beside it, so that it
+ * does not fetch those either.
+ */
 export function ensureNodeModules() {
-  if (!existsSync('node_modules/.package-lock.json')) run(['npm', 'ci', '--no-audit', '--no-fund']);
+  if (existsSync('node_modules/.package-lock.json')) return;
+  const env = { ...process.env, npm_config_build_from_source: 'true' };
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
+  run(['npm', 'ci', '--no-audit', '--no-fund'], { env });
 }
 
 /**
