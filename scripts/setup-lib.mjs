@@ -21,7 +21,7 @@ function hasCommand(name) {
 
 /**
  * npm ci when node_modules is missing. better-sqlite3 is compiled here, never downloaded:
- * `build-from-source` (also in .npmrc) stops its prebuilt-binary fetch, and node-gyp is
+ * `build-from-source` stops its prebuilt-binary fetch, and node-gyp is
  * pointed at the headers of the running Node when they are installed beside it, so that it
  * does not fetch those either.
  */
