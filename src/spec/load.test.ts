@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { recordingTerminal } from '../cli/terminal.js';
+import { checkChannelName } from '../registry/channels.js';
 import { plantImage } from '../test-support/stored-image.js';
 import { SpecError, closest, formatProblem, loadSpec, parseSpec } from './load.js';
 
@@ -307,6 +308,47 @@ describe('base.from', () => {
   });
 });
 
+describe('channels', () => {
+  it('keeps the channels in promotion order, and is absent when not given', async () => {
+    const result = await parseSpec(lines(...HEAD, 'channels: [dev, prod]'), 'acme.yaml');
+    expect(result.spec?.channels).toEqual(['dev', 'prod']);
+    expect((await parseSpec(lines(...HEAD), 'acme.yaml')).spec).not.toHaveProperty('channels');
+  });
+
+  it('takes the names checkChannelName takes, and no other', async () => {
+    const names = [
+      'dev',
+      'prod',
+      'canary-eu',
+      'a.b_c',
+      '0',
+      'x'.repeat(63),
+      'Prod',
+      '-dev',
+      'x'.repeat(64),
+      'a b',
+    ];
+    for (const name of names) {
+      const registry = (() => {
+        try {
+          return checkChannelName(name) === name;
+        } catch {
+          return false;
+        }
+      })();
+      const spec = await parseSpec(lines(...HEAD, `channels: [${JSON.stringify(name)}]`), 'acme.yaml');
+      expect(spec.spec !== undefined, name).toBe(registry);
+    }
+  });
+
+  it('reports a bad or repeated channel at its item', async () => {
+    expect(await problems(lines(...HEAD, 'channels: [dev, Prod, dev]'))).toEqual([
+      'acme.yaml:4:17 channels[1]: must be a channel name: lowercase letters, digits, ".", "_" or "-", at most 63, starting with a letter or digit',
+      'acme.yaml:4:23 channels[2]: dev is listed twice',
+    ]);
+  });
+});
+
 describe('problems', () => {
   it('names wrong types with what was found', async () => {
     expect(
@@ -418,7 +460,7 @@ describe('problems', () => {
       'acme.yaml:6:5 health[0].http.port: is required',
       'acme.yaml:6:13 health[0].http.prot: unknown key (did you mean port?)',
       'acme.yaml:7:13 services.enabled: unknown key (did you mean enable?)',
-      'acme.yaml:8:1 colour: unknown key (known keys: name, base, packages, debs, files, repositories, services, autoUpdates, health, userData, dnsAllow)',
+      'acme.yaml:8:1 colour: unknown key (known keys: name, base, packages, debs, files, repositories, services, autoUpdates, health, userData, dnsAllow, channels)',
     ]);
   });
 

@@ -15,6 +15,8 @@ export const AUTO_UPDATES = ['disabled', 'enabled'] as const;
 export type AutoUpdates = (typeof AUTO_UPDATES)[number];
 
 const IMAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** As `checkChannelName` in src/registry/channels.ts (a test ties the two). */
+const CHANNEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const SUITE = /^[a-z][a-z0-9-]*$/;
 /** Suites of a foreign repository may be paths (`stable/updates`) or flat (`./`). */
 const REPO_SUITE = /^[A-Za-z0-9./][A-Za-z0-9._/-]*$/;
@@ -304,6 +306,14 @@ export const ImageSpecSchema = strict({
         }),
     )
     .optional(),
+  channels: z
+    .array(
+      matching(
+        CHANNEL_NAME,
+        'must be a channel name: lowercase letters, digits, ".", "_" or "-", at most 63, starting with a letter or digit',
+      ),
+    )
+    .optional(),
 }).superRefine((spec, ctx) => {
   const names = new Map<string, number>();
   spec.packages.forEach((entry, index) => {
@@ -321,6 +331,10 @@ export const ImageSpecSchema = strict({
         message: `${file.path} is listed twice`,
       });
     paths.add(file.path);
+  });
+  spec.channels?.forEach((channel, index) => {
+    if (spec.channels?.indexOf(channel) !== index)
+      ctx.addIssue({ code: 'custom', path: ['channels', index], message: `${channel} is listed twice` });
   });
 });
 
@@ -421,6 +435,8 @@ export interface ImageSpec {
   health: HealthCheck[];
   userData?: string | { file: LocalPath } | undefined;
   dnsAllow?: string[] | undefined;
+  /** The channels its images are promoted to, in order: `pipeline run` and `patch` promote to the first. */
+  channels?: string[] | undefined;
 }
 
 /** Whether the spec derives from an image or root filesystem (`base: { from }`). */
