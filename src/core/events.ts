@@ -34,7 +34,15 @@ export type GroupAction =
   | 'scale';
 
 export type GoldgateEvent =
-  | { type: 'progress'; step: string; message: string; done?: boolean; elapsedMs?: number }
+  | {
+      type: 'progress';
+      step: string;
+      message: string;
+      done?: boolean;
+      elapsedMs?: number;
+      /** Done without doing anything: what it would do was already recorded (a resumed pipeline's steps). */
+      skipped?: boolean;
+    }
   | { type: 'warning'; message: string; path?: string }
   | { type: 'finding'; rule: string; severity: string; message: string }
   | { type: 'group'; group: string; action: GroupAction; instance?: string; message: string; at: string }

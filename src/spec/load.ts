@@ -56,16 +56,17 @@ export function formatProblem(problem: SpecProblem): string {
 /**
  * Reads and validates an image spec. Relative local paths are resolved against the spec's
  * directory and must exist; `base.from` must name a stored image or a root filesystem
- * directory. Throws a `SpecError` (code `SPEC_INVALID`) listing every problem.
+ * directory. Throws a `SpecError` (code `SPEC_INVALID`) listing every problem. Returns the
+ * text it read too, for a caller that records what the spec said (`pipeline run`'s digest).
  */
 export async function loadSpec(
   path: string,
   options: LoadOptions = {},
-): Promise<{ spec: ImageSpec; problems?: never }> {
+): Promise<{ spec: ImageSpec; text: string; problems?: never }> {
   const text = readSpecText(path);
   const result = await parseSpec(text, path, options);
   if (result.problems !== undefined) throw new SpecError(path, result.problems);
-  return { spec: result.spec };
+  return { spec: result.spec, text };
 }
 
 /** The largest spec read: a spec is a few kilobytes; /dev/zero or a disk image given by mistake is not read. */

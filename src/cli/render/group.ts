@@ -32,7 +32,8 @@ export function groupEventLine(unsafe: GoldgateEvent, color: boolean): string | 
   return `${clock(event.at)}  ${style.dim(event.action.padEnd(14), color)}${text}\n`;
 }
 
-function table(rows: string[][]): string {
+/** Rows as columns padded to their widest cell, two spaces apart. */
+export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>
