@@ -5,7 +5,7 @@ import type { ImageSource, StoredImage } from '../images/store.js';
 import type { Registry } from './db.js';
 import { nowIso, openRegistry } from './db.js';
 import { appendEvent } from './events.js';
-import { recordAudit } from './proofs.js';
+import { recordAudit, recordVerification } from './proofs.js';
 import type { AuditSummary } from '../audit/engine.js';
 
 /** An image as the registry indexes it. */
@@ -169,6 +169,24 @@ export function recordAuditInRegistry(home: string, image: StoredImage, summary:
   try {
     recordImage(registry, image, 'index');
     recordAudit(registry, image, summary, 'audit');
+  } finally {
+    registry.close();
+  }
+}
+
+/**
+ * Records a stored proof of `goldgate verify` (recording the image too, if the registry did not
+ * know it yet), so that the gate can use it.
+ */
+export function recordVerificationInRegistry(
+  home: string,
+  image: StoredImage,
+  result: Parameters<typeof recordVerification>[2],
+): void {
+  const registry = openRegistry(home);
+  try {
+    recordImage(registry, image, 'index');
+    recordVerification(registry, image, result);
   } finally {
     registry.close();
   }
