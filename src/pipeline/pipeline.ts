@@ -309,7 +309,7 @@ async function verifyStage(
 ): Promise<StoredVerification | undefined> {
   const { registry, spec, options } = context;
   const stored = latestVerification(registry, image.digest);
-  const decision = verifyDecision(stored);
+  const decision = verifyDecision(stored, image);
   if (!decision.run && stored !== undefined) {
     skip(context, 'verify', decision);
     return stored;

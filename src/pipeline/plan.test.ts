@@ -76,16 +76,23 @@ describe('audit and verify', () => {
     );
   });
 
-  it('verify is skipped when a verification of the digest is stored, passing or not', () => {
-    expect(verifyDecision(undefined)).toEqual({ run: true, why: 'no stored verify of this digest' });
-    expect(verifyDecision(verification())).toEqual({
+  it('verify is skipped when the newest verification of the digest is of this image, passing or not', () => {
+    expect(verifyDecision(undefined, image)).toEqual({ run: true, why: 'no stored verify of this digest' });
+    expect(verifyDecision(verification(), image)).toEqual({
       run: false,
       why: 'verified 2026-12-01T00:01:00.000Z: immutable',
     });
     const broken = verification({ verdict: 'broken', classes: ['broken'], passed: false });
-    expect(verifyDecision(broken)).toEqual({
+    expect(verifyDecision(broken, image)).toEqual({
       run: false,
       why: 'verified 2026-12-01T00:01:00.000Z: broken (broken)',
+    });
+  });
+
+  it('verify runs for another image of the same digest: the manifest does not cover every file', () => {
+    expect(verifyDecision(verification(), { id: 'img-000000000002' })).toEqual({
+      run: true,
+      why: 'the stored verify of this digest is of img-000000000001, whose files differ: proving img-000000000002',
     });
   });
 });

@@ -43,11 +43,22 @@ export function auditDecision(audit: StoredAudit | undefined): StepDecision {
 }
 
 /**
- * verify: skipped when a verification of the image's digest is stored, whatever it found: the
- * gate judges the newest one. Proving an image again is `goldgate verify <image>`.
+ * verify: skipped when the newest verification of the image's digest is of this very image,
+ * whatever it found: the gate judges the newest one. The digest is the manifest's, which covers
+ * what decides whether an image changes itself but not every file: another image with the same
+ * digest (another file of the spec) is booted too, as its health may differ. Proving an image
+ * again is `goldgate verify <image>`.
  */
-export function verifyDecision(verification: StoredVerification | undefined): StepDecision {
+export function verifyDecision(
+  verification: StoredVerification | undefined,
+  image: { id: string },
+): StepDecision {
   if (verification === undefined) return { run: true, why: 'no stored verify of this digest' };
+  if (verification.imageId !== image.id)
+    return {
+      run: true,
+      why: `the stored verify of this digest is of ${verification.imageId}, whose files differ: proving ${image.id}`,
+    };
   return { run: false, why: `verified ${verification.at}: ${verifySummary(verification)}` };
 }
 
