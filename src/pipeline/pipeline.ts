@@ -8,7 +8,7 @@ import { EnvironmentError, UsageError, isGoldgateError } from '../core/errors.js
 import type { EventSink, GoldgateEvent } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
-import { DEFAULT_GATE } from '../registry/channels.js';
+import { DEFAULT_GATE, getChannel } from '../registry/channels.js';
 import { openRegistry } from '../registry/db.js';
 import type { Registry } from '../registry/db.js';
 import { checkGate, promote } from '../registry/gate.js';
@@ -363,7 +363,12 @@ function promoteStage(
   if (channel === null)
     outcome = promoteOutcome(image, { channel, decision: checkGate(registry, image, DEFAULT_GATE) });
   else {
-    context.sink.emit({ type: 'progress', step: 'promote', message: `promoting ${image.id} to ${channel}` });
+    if (getChannel(registry, channel)?.current?.imageId !== image.id)
+      context.sink.emit({
+        type: 'progress',
+        step: 'promote',
+        message: `promoting ${image.id} to ${channel}`,
+      });
     promotion = promote(registry, image.id, channel, {
       reason: `goldgate pipeline run #${run.id} of ${context.specPath}`,
     });
