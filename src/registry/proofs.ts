@@ -1,6 +1,8 @@
 import type { AuditSummary } from '../audit/engine.js';
 import { SEVERITIES } from '../audit/types.js';
 import type { Severity } from '../audit/types.js';
+import { REASON_CLASSES } from '../verify/verdict.js';
+import type { ReasonClass } from '../verify/types.js';
 import type { Registry } from './db.js';
 import { nowIso } from './db.js';
 import { appendEvent } from './events.js';
@@ -22,9 +24,9 @@ export interface StoredAudit {
   worst: Severity | null;
 }
 
-/** The classes of failure a proof can show (docs/verify-json.md). */
-export const VERIFY_CLASSES = ['changes-itself', 'broken', 'reaches-outside'] as const;
-export type VerifyClass = (typeof VERIFY_CLASSES)[number];
+/** The classes of failure a proof can show (docs/verify-json.md): verify's own. */
+export const VERIFY_CLASSES = REASON_CLASSES;
+export type VerifyClass = ReasonClass;
 
 /** A verification stored for an image's digest: the verdict, why, and where its proof is kept. */
 export interface StoredVerification {
