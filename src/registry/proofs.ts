@@ -43,7 +43,7 @@ export interface StoredVerification {
   passed: boolean;
 }
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   image_id: string;
   digest: string;
@@ -54,7 +54,7 @@ interface AuditRow {
   rules: string;
 }
 
-interface VerificationRow {
+export interface VerificationRow {
   id: number;
   image_id: string;
   digest: string;
@@ -152,7 +152,7 @@ export function recordVerification(
     .immediate();
 }
 
-function fromAuditRow(row: AuditRow): StoredAudit {
+export function fromAuditRow(row: AuditRow): StoredAudit {
   const bySeverity = JSON.parse(row.by_severity) as Record<Severity, number>;
   return {
     id: row.id,
@@ -167,7 +167,7 @@ function fromAuditRow(row: AuditRow): StoredAudit {
   };
 }
 
-function fromVerificationRow(row: VerificationRow): StoredVerification {
+export function fromVerificationRow(row: VerificationRow): StoredVerification {
   const classes = JSON.parse(row.classes) as VerifyClass[];
   return {
     id: row.id,
