@@ -12,7 +12,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { findImage } from '../images/store.js';
-import type { VerifyReport } from './types.js';
+import { recordVerificationInRegistry } from '../registry/images.js';
+import { classesOf } from './verdict.js';
+import type { StoredVerifyReport, VerifyReport } from './types.js';
 
 // Each proof is kept beside its image: `images/<id>/verify/<time>-<random>/` holding
 // `report.json` and the evidence bundle it was concluded from (`evidence/`, the layout
@@ -32,7 +34,8 @@ export function storeReport(
   report: VerifyReport,
   evidence: string,
 ): string | null {
-  if (findImage(imageId, home) === undefined) return null;
+  const image = findImage(imageId, home);
+  if (image === undefined) return null;
   const dir = proofsDir(home, imageId);
   mkdirSync(dir, { recursive: true });
   dropLeftovers(dir);
@@ -54,6 +57,15 @@ export function storeReport(
   const latest = join(dir, `.latest-${name}`);
   writeFileSync(latest, `${name}\n`);
   renameSync(latest, join(dir, 'latest'));
+  // The gate reads proofs from the registry. A proof stored but not recorded (a kill between
+  // the two) is not used by the gate: verify again.
+  recordVerificationInRegistry(home, image, {
+    at: report.finishedAt,
+    verdict: report.verdict,
+    classes: classesOf(report),
+    reasons: report.reasons,
+    proof: final,
+  });
   return final;
 }
 
@@ -77,12 +89,15 @@ export function listProofs(home: string, imageId: string): string[] {
     .sort();
 }
 
-/** The newest stored proof of an image, if there is one. */
-export function latestProof(home: string, imageId: string): VerifyReport | undefined {
+/**
+ * The newest stored proof of an image, if there is one. It may be an older schema version
+ * (`classesOf` reads the classes of either).
+ */
+export function latestProof(home: string, imageId: string): StoredVerifyReport | undefined {
   const proofs = listProofs(home, imageId);
   const last = proofs[proofs.length - 1];
   if (last === undefined) return undefined;
   return JSON.parse(
     readFileSync(join(proofsDir(home, imageId), last, 'report.json'), 'utf8'),
-  ) as VerifyReport;
+  ) as StoredVerifyReport;
 }

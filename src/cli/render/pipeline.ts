@@ -78,7 +78,7 @@ export function renderPipeline(unsafe: PipelineResult, color: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `pipeline run --json`: docs/gate.md#pipeline-run---json. */
+/** `pipeline run --json`: docs/gate.md#goldgate-pipeline-run---json. */
 export function pipelineJson(result: PipelineResult): Record<string, unknown> {
   const { run, image, audit, verification, promotion } = result;
   return {
@@ -161,7 +161,7 @@ export function renderRuns(unsafe: RunStatus[]): string {
   return `${table(rows)}\n${interrupted}`;
 }
 
-/** `pipeline status --json`: docs/gate.md#pipeline-status---json. */
+/** `pipeline status --json`: docs/gate.md#goldgate-pipeline-status---json. */
 export function runsJson(runs: RunStatus[]): Record<string, unknown> {
   return {
     schemaVersion: 1,
