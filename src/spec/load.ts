@@ -280,6 +280,7 @@ async function resolvePaths(
   const spec: ImageSpec = { ...doc, base, debs, files, userData };
   if (spec.userData === undefined) delete spec.userData;
   if (spec.dnsAllow === undefined) delete spec.dnsAllow;
+  if (spec.patch === undefined) delete spec.patch;
   for (const f of spec.files) {
     if (f.source === undefined) delete f.source;
     if (f.content === undefined) delete f.content;
