@@ -9,6 +9,7 @@ import { registerFix } from './commands/fix.js';
 import { registerGroup } from './commands/group.js';
 import { registerLab } from './commands/lab.js';
 import { registerManifest } from './commands/manifest.js';
+import { registerPatch } from './commands/patch.js';
 import { registerSpec } from './commands/spec.js';
 import { registerRepo } from './commands/repo.js';
 import { registerVerify } from './commands/verify.js';
@@ -44,7 +45,7 @@ Exit status:
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md, docs/byo-image.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md, docs/gate.md, docs/byo-image.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
@@ -59,6 +60,7 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerImage(program, terminal, result);
   registerVerify(program, terminal, result);
   registerGroup(program, terminal, result);
+  registerPatch(program, terminal, result);
   // Every command, at any depth, ends through main() (exit statuses, messages), never process.exit.
   const override = (command: Command): void => {
     command.exitOverride();

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { printable } from '../../core/printable.js';
+import { preparePatch } from '../../patch/patch.js';
+import type { PatchResult } from '../../patch/patch.js';
+import { patchReport } from '../../patch/report.js';
+import { EXIT } from '../exit-codes.js';
+import { renderPlan } from '../render/patch.js';
+import { progressSink } from '../terminal.js';
+import type { Terminal } from '../terminal.js';
+
+interface PatchFlags {
+  dryRun?: boolean;
+  channel?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+function nothingToPatch(result: PatchResult): string {
+  const { plan } = result;
+  const why =
+    plan.pending.length === 0
+      ? 'no update is pending'
+      : `no pending update is approved by the policy (${plan.leftOut.length} left out)`;
+  const planOnly =
+    plan.planOnly.length === 0
+      ? ''
+      : `; ${plan.planOnly.length} approved update${plan.planOnly.length === 1 ? '' : 's'} from Debian's archive stay${plan.planOnly.length === 1 ? 's' : ''} in the plan only`;
+  return `nothing to patch: ${why}${planOnly}; nothing baked\n`;
+}
+
+export function registerPatch(program: Command, terminal: Terminal, result: { code: number }): void {
+  program
+    .command('patch')
+    .summary("list the updates pending against a spec's image, and bake the ones its policy approves")
+    .description(
+      "List the updates pending against the image of a spec (the one on the spec's first channel, or --channel, else the newest image of the spec's name not revoked): for each installed package, the newest version each repository suite offers that is newer, from the spec's lab repositories and, for an image of a Debian suite, Debian's archive (the suite, -updates and -security through the host's apt sources). Each with where it comes from, whether it is a security update, and when goldgate first saw it. Then apply the spec's patch policy (include, minAge, hold, allow) and, unless --dry-run, write a candidate spec deriving from the image with exactly the approved updates (under $GOLDGATE_HOME/patch/<name>/). Nothing approved: nothing is baked. Reference: docs/gate.md (Patch policy).",
+    )
+    .argument('<spec>', 'the image spec (YAML; docs/spec.md), with its patch policy')
+    .option('--dry-run', 'print the pending updates and the plan, and stop there')
+    .option('--channel <channel>', "patch the image on this channel (default: the spec's first channel)")
+    .option('--json', 'print the plan and its outcome as one JSON document (docs/gate.md)')
+    .option('-v, --verbose', 'show progress with timings on standard error')
+    .option('-q, --quiet', 'no progress or warnings on standard error')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  goldgate patch acme.yaml --dry-run
+  goldgate patch acme.yaml --channel prod --json | jq '.approved'
+
+Exit status: 0 planned (or nothing to patch), 2 the spec is invalid or has no image,
+3 environment error. Reference: docs/gate.md.`,
+    )
+    .action(async (specPath: string, flags: PatchFlags) => {
+      const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
+      const patched = await preparePatch(specPath, {
+        sink,
+        ...(flags.channel === undefined ? {} : { channel: flags.channel }),
+        ...(flags.dryRun === true ? { dryRun: true } : {}),
+      });
+      if (flags.json === true) terminal.out(`${JSON.stringify(patchReport(patched), null, 2)}\n`);
+      else {
+        terminal.out(renderPlan(patched.plan));
+        if (patched.outcome === 'dry-run') terminal.out('dry run: nothing written, nothing baked\n');
+        else if (patched.outcome === 'nothing-to-patch') terminal.out(nothingToPatch(patched));
+        else if (patched.candidate !== null)
+          terminal.out(
+            `candidate spec: ${printable(patched.candidate.path)} (plan ${patched.candidate.digest})\n`,
+          );
+      }
+      result.code = EXIT.ok;
+    });
+}
