@@ -88,16 +88,8 @@ export function sourcesText(entries: readonly ArchiveEntry[]): string {
 }
 
 /** The host's apt sources (those of the root filesystem at `hostRoot`, `/` by default). */
-export function hostAptSources(hostRoot = '/'): { sources: AptSource[]; problems: IndexProblem[] } {
-  const read = collectAptSources(openDirRootFs(hostRoot));
-  return {
-    sources: read.sources,
-    problems: read.problems.map((p) => ({
-      file: p.path,
-      ...(p.line === undefined ? {} : { line: p.line }),
-      reason: p.reason,
-    })),
-  };
+export function hostAptSources(hostRoot = '/'): AptSource[] {
+  return collectAptSources(openDirRootFs(hostRoot)).sources;
 }
 
 /** The goldgate state directory of apt: `$GOLDGATE_HOME/patch/apt`. */

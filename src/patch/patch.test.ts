@@ -19,7 +19,7 @@ import {
 import type { PatchDebs } from '../test-support/patch-lab.js';
 import { plantImage } from '../test-support/stored-image.js';
 import { tempDir } from '../test-support/tree.js';
-import { planPatch, preparePatch } from './patch.js';
+import { PLAN_ONLY_REASON, planPatch, preparePatch, splitBakeable } from './patch.js';
 import type { PatchPlan } from './patch.js';
 
 const DAY = 86_400_000;
@@ -334,5 +334,34 @@ describe('the registry', () => {
       registry.close();
     }
     expect((await planPatch(patchSpec(), { home, now: T0 })).image.id).toBe(PATCH_IMAGE);
+  });
+});
+
+describe('what a derived bake can install', () => {
+  it('is an update from a lab repository; one from Debian’s archive stays in the plan only', () => {
+    const update = (repository: string) => ({
+      name: 'curl',
+      architecture: 'amd64',
+      from: '7.88.1-10+deb12u12',
+      to: '7.88.1-10+deb12u14',
+      origin: {
+        repository,
+        suite: 'bookworm-security',
+        origin: 'Debian',
+        label: 'Debian-Security',
+        codename: 'bookworm-security',
+      },
+      security: true,
+      firstSeen: T0.toISOString(),
+    });
+    const lab = { update: update('lab:acme'), reason: 'security update' };
+    const archive = {
+      update: update('http://deb.distro-mirror.example/debian-security'),
+      reason: 'security update',
+    };
+    expect(splitBakeable([lab, archive])).toEqual({
+      approved: [lab],
+      planOnly: [{ update: archive.update, reason: PLAN_ONLY_REASON }],
+    });
   });
 });

@@ -73,6 +73,20 @@ export interface PatchPlan {
 export const PLAN_ONLY_REASON =
   "from Debian's archive: a derived bake installs packages from lab repositories only, so the candidate cannot take it";
 
+/**
+ * The approved updates a derived bake can install (from lab repositories), and those it
+ * cannot (from Debian's archive), which stay in the plan with PLAN_ONLY_REASON.
+ */
+export function splitBakeable(approved: readonly Decided[]): { approved: Decided[]; planOnly: Decided[] } {
+  const fromLab = (d: Decided) => d.update.origin.repository.startsWith('lab:');
+  return {
+    approved: approved.filter(fromLab),
+    planOnly: approved
+      .filter((d) => !fromLab(d))
+      .map((d) => ({ update: d.update, reason: PLAN_ONLY_REASON })),
+  };
+}
+
 /** The spec's first channel (`channels:`), when it lists any. */
 function firstChannel(spec: ImageSpec): string | undefined {
   // `channels` is read off the loaded spec as it is: the field is the pipeline's part of the spec.
@@ -103,13 +117,14 @@ async function debianOffers(
   options: PatchOptions,
 ): Promise<{ offers: Offer[]; reads: SourceRead[] }> {
   const sink = options.sink ?? silent;
+  // What the host's apt makes of its own sources files is its business: only what patch misses is said.
   const host = hostAptSources(options.hostRoot);
   const mirror = isDerived(spec.base) ? undefined : spec.base.mirror;
-  const { entries, missing } = archiveEntries(host.sources, suite, mirror);
-  const notes = [
-    ...host.problems,
-    ...missing.map((s) => ({ file: 'apt sources', reason: `the host's apt sources list no suite ${s}` })),
-  ];
+  const { entries, missing } = archiveEntries(host, suite, mirror);
+  const notes = missing.map((s) => ({
+    file: 'apt sources',
+    reason: `the host's apt sources list no suite ${s}`,
+  }));
   if (entries.length === 0) {
     const from = { repository: 'debian', suite, origin: null, label: null, codename: suite };
     return { offers: [], reads: [{ from, offered: 0, problems: notes }] };
@@ -197,10 +212,7 @@ async function planFor(spec: ImageSpec, specPath: string, options: PatchOptions)
 
     const pending = pendingUpdates(installed, observe(registry, offers, now));
     const decision = applyPolicy(pending, policy, now);
-    const approved = decision.approved.filter((d) => d.update.origin.repository.startsWith('lab:'));
-    const planOnly = decision.approved
-      .filter((d) => !d.update.origin.repository.startsWith('lab:'))
-      .map((d) => ({ update: d.update, reason: PLAN_ONLY_REASON }));
+    const { approved, planOnly } = splitBakeable(decision.approved);
     return {
       spec: { name: spec.name, path: specPath },
       image: {

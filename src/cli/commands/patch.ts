@@ -18,15 +18,14 @@ interface PatchFlags {
 
 function nothingToPatch(result: PatchResult): string {
   const { plan } = result;
+  const n = plan.planOnly.length;
   const why =
     plan.pending.length === 0
       ? 'no update is pending'
-      : `no pending update is approved by the policy (${plan.leftOut.length} left out)`;
-  const planOnly =
-    plan.planOnly.length === 0
-      ? ''
-      : `; ${plan.planOnly.length} approved update${plan.planOnly.length === 1 ? '' : 's'} from Debian's archive stay${plan.planOnly.length === 1 ? 's' : ''} in the plan only`;
-  return `nothing to patch: ${why}${planOnly}; nothing baked\n`;
+      : n > 0
+        ? `the ${n === 1 ? 'update' : `${n} updates`} the policy approves come${n === 1 ? 's' : ''} from Debian's archive, which a derived bake does not install from (plan only)`
+        : `no pending update is approved by the policy (${plan.leftOut.length} left out)`;
+  return `nothing to patch: ${why}; nothing baked\n`;
 }
 
 export function registerPatch(program: Command, terminal: Terminal, result: { code: number }): void {
