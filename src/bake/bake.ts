@@ -13,6 +13,7 @@ import { goldgateHome } from '../core/home.js';
 import { cleanupStore, createStaging, findImage, imagesDir, registerImage } from '../images/store.js';
 import type { ImageAudit, StoredImage } from '../images/store.js';
 import { manifestOf } from '../manifest/manifest.js';
+import { recordInRegistry } from '../registry/images.js';
 import { repoPath, showRepo } from '../repo/repo.js';
 import { loadSpec } from '../spec/load.js';
 import { isDerived, parentIdentity } from '../spec/schema.js';
@@ -83,6 +84,14 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
     });
   const sink = options.sink ?? silent;
   const now = options.now ?? (() => new Date());
+  const record = (image: StoredImage): void => {
+    const failure = recordInRegistry(home, image, 'bake');
+    if (failure !== null)
+      sink.emit({
+        type: 'warning',
+        message: `the registry did not record ${image.id} (${failure.message}): it is indexed the next time the registry is read`,
+      });
+  };
   const runStep = stepper(sink);
   let current = 'base';
   const step: typeof runStep = (name, run) => {
@@ -228,6 +237,7 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
       const present = findImage(id, home);
       if (present !== undefined) {
         rmSync(staging, { recursive: true, force: true });
+        record(present);
         return { value: { image: present, existing: true }, message: `${id} already present` };
       }
       writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -247,6 +257,7 @@ export async function bake(specPath: string, options: BakeOptions = {}): Promise
         },
         home,
       );
+      record(image);
       return { value: { image, existing: false }, message: `${id} at ${image.path}` };
     });
   } catch (error) {

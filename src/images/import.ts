@@ -8,6 +8,7 @@ import type { EventSink } from '../core/events.js';
 import { silent } from '../core/events.js';
 import { goldgateHome } from '../core/home.js';
 import { manifestOf } from '../manifest/manifest.js';
+import { recordInRegistry } from '../registry/images.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { freeBytes } from '../rootfs/limits.js';
 import { openRootWriter } from '../rootfs/write.js';
@@ -59,6 +60,14 @@ export async function importImage(source: string, options: ImportOptions): Promi
   const events = options.events ?? silent;
   const home = options.home ?? goldgateHome();
   const now = options.now ?? (() => new Date());
+  const record = (image: StoredImage): void => {
+    const failure = recordInRegistry(home, image, 'import');
+    if (failure !== null)
+      events.emit({
+        type: 'warning',
+        message: `the registry did not record ${image.id} (${failure.message}): it is indexed the next time the registry is read`,
+      });
+  };
   if (!IMAGE_NAME.test(options.name))
     throw new UsageError('IMPORT_BAD_NAME', `"${options.name}" is not a valid image name`, {
       hint: 'lower-case letters, digits, ".", "_" or "-", at most 63, starting with a letter or digit',
@@ -132,6 +141,7 @@ export async function importImage(source: string, options: ImportOptions): Promi
     const present = findImage(id, home);
     if (present !== undefined) {
       rmSync(staging, { recursive: true, force: true });
+      record(present);
       return { image: present, existing: true };
     }
     writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -157,6 +167,7 @@ export async function importImage(source: string, options: ImportOptions): Promi
       },
       home,
     );
+    record(image);
     return { image, existing: false };
   } catch (error) {
     // Never remove through a mount: whatever is still mounted below is unmounted first.

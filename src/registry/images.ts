@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { findImage, imagesDir, isImageId } from '../images/store.js';
 import type { ImageSource, StoredImage } from '../images/store.js';
 import type { Registry } from './db.js';
-import { nowIso } from './db.js';
+import { nowIso, openRegistry } from './db.js';
 import { appendEvent } from './events.js';
-import { recordAudit } from './proofs.js';
+import { recordAudit, recordVerification } from './proofs.js';
+import type { AuditSummary } from '../audit/engine.js';
 
 /** An image as the registry indexes it. */
 export interface RegisteredImage {
@@ -138,4 +139,55 @@ export function indexStore(registry: Registry): string[] {
     indexed.push(name);
   }
   return indexed;
+}
+
+/**
+ * Records an image that was just registered in the store (bake, import) in the registry of
+ * `home`, opening and closing it. The store's rename is what registers an image: when the
+ * registry cannot take the record now, the image is indexed the next time the registry is
+ * read, and the failure is returned for the caller to warn about.
+ */
+export function recordInRegistry(home: string, image: StoredImage, how: 'bake' | 'import'): Error | null {
+  let registry: Registry | undefined;
+  try {
+    registry = openRegistry(home);
+    recordImage(registry, image, how);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    registry?.close();
+  }
+}
+
+/**
+ * Records a `goldgate audit` of a stored image (recording the image too, if the registry did
+ * not know it yet), so that the gate can use it.
+ */
+export function recordAuditInRegistry(home: string, image: StoredImage, summary: AuditSummary): void {
+  const registry = openRegistry(home);
+  try {
+    recordImage(registry, image, 'index');
+    recordAudit(registry, image, summary, 'audit');
+  } finally {
+    registry.close();
+  }
+}
+
+/**
+ * Records a stored proof of `goldgate verify` (recording the image too, if the registry did not
+ * know it yet), so that the gate can use it.
+ */
+export function recordVerificationInRegistry(
+  home: string,
+  image: StoredImage,
+  result: Parameters<typeof recordVerification>[2],
+): void {
+  const registry = openRegistry(home);
+  try {
+    recordImage(registry, image, 'index');
+    recordVerification(registry, image, result);
+  } finally {
+    registry.close();
+  }
 }

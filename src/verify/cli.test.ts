@@ -19,6 +19,7 @@ describe('goldgate verify on the command line', () => {
       '--image-age',
       '--soak',
       '--allow-domain',
+      '--accept',
       '--health-http',
       '--health-command',
       '--health-unit',
@@ -65,6 +66,7 @@ describe('goldgate verify on the command line', () => {
       ['--soak', '-1', /--soak "-1"/],
       ['--user-data', join(rootfs, 'missing.yaml'), /--user-data .*missing\.yaml: no such file/],
       ['--health-http', 'port', /--health-http "port" is not PORT\/PATH/],
+      ['--accept', 'reaches-outside,mutable', /--accept "mutable" is not a class of failure/],
     ] as const) {
       const result = await runCli('verify', rootfs, '--health-unit', 'x.service', flag, value);
       expect({ flag, code: result.code }).toEqual({ flag, code: 2 });

@@ -32,6 +32,7 @@ const SHAPES = {
   report: keys<VerifyReport>({
     schemaVersion: true,
     verdict: true,
+    classes: true,
     image: true,
     startedAt: true,
     finishedAt: true,
@@ -116,7 +117,7 @@ const SHAPES = {
     cause: true,
     text: true,
   }),
-  reason: keys<Reason>({ kind: true, summary: true, instances: true }),
+  reason: keys<Reason>({ kind: true, class: true, summary: true, instances: true }),
   event: keys<TimelineEvent>({ at: true, instance: true, kind: true, summary: true }),
 };
 
@@ -143,7 +144,7 @@ function loadFixture(name: string): VerifyReport {
   const value: unknown = JSON.parse(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8'));
   expectKeys(value, SHAPES.report, name);
   const r = value as VerifyReport;
-  if (r.schemaVersion !== 1 || !['mutable', 'immutable'].includes(r.verdict))
+  if (r.schemaVersion !== 2 || !['mutable', 'immutable', 'broken', 'reaches-outside'].includes(r.verdict))
     throw new Error(`${name}: schemaVersion or verdict`);
   expectKeys(r.image, SHAPES.image, `${name} image`);
   expectKeys(r.options, SHAPES.options, `${name} options`);
@@ -183,6 +184,8 @@ function loadFixture(name: string): VerifyReport {
 
 const mutable = loadFixture('report-mutable.json');
 const immutable = loadFixture('report-immutable.json');
+const broken = loadFixture('report-broken.json');
+const outside = loadFixture('report-reaches-outside.json');
 
 /** A run of `count` instances over `hours`, each with boot, cloud-init, timers, hundreds of DNS queries, … */
 function bigReport(count: number, dnsPerInstance: number, hours: number): VerifyReport {
@@ -287,6 +290,35 @@ describe('the verify HTML page', () => {
     expect(html).toContain('exit 1 (expected 0): missing /etc/acme/v2.conf');
   });
 
+  it('says what each verdict means, with its classes, and lists the reasons under their class', () => {
+    const html = renderVerifyHtml(mutable);
+    expect(html).toContain(
+      '<p class="meaning">mutable: it changes itself after boot (packages, configuration and binaries); also broken and reaches outside.</p>',
+    );
+    expect(html).toContain(
+      '<p class="classes"><span class="chip cl-changes-itself">changes itself</span> <span class="chip cl-broken">broken</span> <span class="chip cl-reaches-outside">reaches outside</span></p>',
+    );
+    const heads = (page: string) =>
+      [...page.matchAll(/<p class="class-head [^"]+">([^<]+)</g)].map((m) => m[1]);
+    expect(heads(html)).toEqual(['It changes itself', 'It is broken', 'It reaches outside']);
+
+    const page = renderVerifyHtml(broken);
+    expect(page).toMatch(/<header class="verdict broken">\s*<div class="word">broken<\/div>/);
+    expect(page).toContain(
+      '<p class="meaning">broken: the app&#39;s health fails at boot and acme-runtime-check.service fails; the image did not change: what is inside the image breaks the app.</p>',
+    );
+    expect(page).toContain('<p class="classes"><span class="chip cl-broken">broken</span></p>');
+    expect(heads(page)).toEqual(['It is broken']);
+
+    const dns = renderVerifyHtml(outside);
+    expect(dns).toMatch(
+      /<header class="verdict reaches-outside">\s*<div class="word">reaches-outside<\/div>/,
+    );
+    expect(dns).toContain('(2.debian.pool.ntp.example) but changed nothing and broke nothing');
+    expect(heads(dns)).toEqual(['It reaches outside']);
+    expect(renderVerifyHtml(immutable)).not.toContain('class="classes"');
+  });
+
   it('says immutable in green with nothing but noise', () => {
     const html = renderVerifyHtml(immutable);
     expect(html).toMatch(/<header class="verdict immutable">\s*<div class="word">immutable<\/div>/);
@@ -296,7 +328,7 @@ describe('the verify HTML page', () => {
   });
 
   it('is self-contained: no script, no external reference', () => {
-    for (const report of [mutable, immutable, bigReport(3, 50, 2)]) {
+    for (const report of [mutable, immutable, broken, outside, bigReport(3, 50, 2)]) {
       const html = renderVerifyHtml(report);
       expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|<embed|@import|url\(/i);
       expect(html).not.toMatch(/\s(?:src|href|xlink:href|action|srcset)\s*=/i);
@@ -449,6 +481,8 @@ describe.skipIf(process.env.GOLDGATE_TEST_TIER === 'fast')('the verify HTML page
   const pages: Array<[string, () => VerifyReport]> = [
     ['report-mutable', () => mutable],
     ['report-immutable', () => immutable],
+    ['report-broken', () => broken],
+    ['report-reaches-outside', () => outside],
     ['report-ten-instances-six-hours', () => bigReport(10, 300, 6)],
   ];
   it.each(pages)(

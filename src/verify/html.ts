@@ -3,10 +3,12 @@ import type {
   HealthCause,
   InstanceResult,
   Reason,
+  ReasonClass,
   TimelineEvent,
   TimelineKind,
   VerifyReport,
 } from './types.js';
+import { explainVerdict, REASON_CLASSES } from './verdict.js';
 
 // Everything shown comes from the report (package names, paths, health output, DNS names) and
 // may be hostile: each piece is escaped where it enters the page, which runs no script and loads nothing.
@@ -492,8 +494,20 @@ function modeText(report: VerifyReport): string {
   return parts.length > 0 ? parts.join(' + ') : 'boot only';
 }
 
+const CLASS_LABEL: Record<ReasonClass, string> = {
+  'changes-itself': 'changes itself',
+  broken: 'broken',
+  'reaches-outside': 'reaches outside',
+};
+
+const CLASS_HEADING: Record<ReasonClass, string> = {
+  'changes-itself': 'It changes itself',
+  broken: 'It is broken',
+  'reaches-outside': 'It reaches outside',
+};
+
 function header(report: VerifyReport): string {
-  const mutable = report.verdict === 'mutable';
+  const passed = report.verdict === 'immutable';
   const img = report.image;
   const instances = report.instances.length;
   const failedChecks = new Set(report.health.filter((h) => !h.ok).map((h) => h.name)).size;
@@ -515,14 +529,18 @@ function header(report: VerifyReport): string {
         `<tr><td>${escape(p.phase)}</td><td class="num">${escape(formatDuration(p.ms))}</td><td class="barcell"><span class="pbar" style="width:${Math.max(1, Math.round((p.ms / totalMs) * 100))}%"></span></td></tr>`,
     )
     .join('');
-  return `<header class="verdict ${mutable ? 'mutable' : 'immutable'}">
-<div class="word">${mutable ? 'mutable' : 'immutable'}</div>
+  const classes = report.classes
+    .map((c) => `<span class="chip cl-${escape(c)}">${escape(CLASS_LABEL[c] ?? c)}</span>`)
+    .join(' ');
+  return `<header class="verdict ${escape(report.verdict)}">
+<div class="word">${escape(report.verdict)}</div>
 <div class="what"><h1>${escape(img.name ?? img.id ?? img.rootfs)}${img.id !== null && img.name !== null ? ` <span class="id">${escape(img.id)}</span>` : ''}</h1>
+<p class="meaning">${escape(explainVerdict(report))}.</p>
 <p>${
-    mutable
-      ? `Instances of this image changed themselves: ${escape(tally.length > 0 ? tally.join(' · ') : plural(report.reasons.length, 'reason'))}.`
-      : `No instance changed anything that matters: only expected runtime noise (${plural(report.drift.noise.length, 'path')}).`
-  }</p></div>
+    passed
+      ? `No instance changed anything that matters: only expected runtime noise (${plural(report.drift.noise.length, 'path')}).`
+      : `${escape(tally.length > 0 ? tally.join(' · ') : plural(report.reasons.length, 'reason'))}.`
+  }</p>${classes !== '' ? `\n<p class="classes">${classes}</p>` : ''}</div>
 </header>
 <section class="facts">
 <dl>
@@ -562,25 +580,33 @@ function causesSection(report: VerifyReport): string {
   return `<section class="causes"><h2>Why it failed</h2><ol>${items}</ol></section>`;
 }
 
+function reasonItem(r: Reason, total: number): string {
+  const cause =
+    r.kind === 'health' && r.cause !== undefined && r.cause !== ''
+      ? `<div class="reason-cause">cause: ${prose(r.cause)}</div>`
+      : '';
+  const more =
+    r.paths !== undefined && r.paths.length > 3
+      ? `<details class="reason-more"><summary>all ${r.paths.length} paths</summary>${r.paths.map(code).join('<br>')}</details>`
+      : '';
+  // The summary says how many instances; which ones matters only when it is some of them.
+  const which = r.instances.length > 1 && r.instances.length < total ? instancesCell(r.instances, total) : '';
+  return `<li><span class="chip k-${escape(r.kind)}">${escape(REASON_LABEL[r.kind] ?? r.kind)}</span><span class="reason-text">${prose(r.summary)}</span><span class="reason-on">${which}</span>${cause}${more}</li>`;
+}
+
+/** The reasons under their class: what changed, what broke, what it looked up outside. */
 function reasonsSection(report: VerifyReport): string {
   const total = report.instances.length;
-  const items = report.reasons
-    .map((r) => {
-      const cause =
-        r.kind === 'health' && r.cause !== undefined && r.cause !== ''
-          ? `<div class="reason-cause">cause: ${prose(r.cause)}</div>`
-          : '';
-      const more =
-        r.paths !== undefined && r.paths.length > 3
-          ? `<details class="reason-more"><summary>all ${r.paths.length} paths</summary>${r.paths.map(code).join('<br>')}</details>`
-          : '';
-      // The summary says how many instances; which ones matters only when it is some of them.
-      const which =
-        r.instances.length > 1 && r.instances.length < total ? instancesCell(r.instances, total) : '';
-      return `<li><span class="chip k-${escape(r.kind)}">${escape(REASON_LABEL[r.kind] ?? r.kind)}</span><span class="reason-text">${prose(r.summary)}</span><span class="reason-on">${which}</span>${cause}${more}</li>`;
-    })
-    .join('\n');
-  return `<section><h2>Reasons</h2>${items !== '' ? `<ul class="reasons">${items}</ul>` : '<p class="none">None: nothing counts against the image.</p>'}</section>`;
+  const groups = REASON_CLASSES.map((cls) => {
+    const items = report.reasons
+      .filter((r) => r.class === cls)
+      .map((r) => reasonItem(r, total))
+      .join('\n');
+    return items === ''
+      ? ''
+      : `<p class="class-head cl-${escape(cls)}">${escape(CLASS_HEADING[cls])}</p><ul class="reasons">${items}</ul>`;
+  }).join('\n');
+  return `<section><h2>Reasons</h2>${groups !== '' ? groups : '<p class="none">None: nothing counts against the image.</p>'}</section>`;
 }
 
 function driftSection(report: VerifyReport): string {
@@ -800,8 +826,12 @@ code{font-family:ui-monospace,"SFMono-Regular","DejaVu Sans Mono",Menlo,monospac
 h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid #e2e8f0}
 .verdict{display:flex;align-items:center;gap:24px;padding:18px 24px;border-radius:10px;color:#fff}
 .verdict.mutable{background:#b91c1c} .verdict.immutable{background:#15803d}
+.verdict.broken{background:#7f1d1d} .verdict.reaches-outside{background:#b45309}
 .verdict .word{font-size:40px;font-weight:800;letter-spacing:.02em;text-transform:uppercase;line-height:1}
-.verdict h1{color:#fff} .verdict p{margin:0;opacity:.95}
+.verdict.reaches-outside .word{font-size:30px;max-width:220px}
+.verdict h1{color:#fff} .verdict p{margin:0;opacity:.95} .verdict p.meaning{font-weight:600;margin-bottom:2px}
+.verdict p.classes{margin-top:6px} .verdict .chip{background:#fff;color:#0f172a}
+.class-head{font-weight:600;margin:10px 0 2px;color:#334155}
 .verdict .id{font-weight:400;font-size:15px;opacity:.85;font-family:ui-monospace,"DejaVu Sans Mono",monospace;margin-left:6px}
 .facts{display:flex;gap:40px;align-items:flex-start;flex-wrap:wrap;margin-top:16px}
 .facts dl{display:grid;grid-template-columns:max-content minmax(0,620px);gap:4px 14px;margin:0}

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { findImage } from '../images/store.js';
-import type { VerifyReport } from './types.js';
+import type { StoredVerifyReport, VerifyReport } from './types.js';
 
 // Each proof is kept beside its image: `images/<id>/verify/<time>-<random>/` holding
 // `report.json` and the evidence bundle it was concluded from (`evidence/`, the layout
@@ -77,12 +77,15 @@ export function listProofs(home: string, imageId: string): string[] {
     .sort();
 }
 
-/** The newest stored proof of an image, if there is one. */
-export function latestProof(home: string, imageId: string): VerifyReport | undefined {
+/**
+ * The newest stored proof of an image, if there is one. It may be an older schema version
+ * (`classesOf` reads the classes of either).
+ */
+export function latestProof(home: string, imageId: string): StoredVerifyReport | undefined {
   const proofs = listProofs(home, imageId);
   const last = proofs[proofs.length - 1];
   if (last === undefined) return undefined;
   return JSON.parse(
     readFileSync(join(proofsDir(home, imageId), last, 'report.json'), 'utf8'),
-  ) as VerifyReport;
+  ) as StoredVerifyReport;
 }

@@ -3,7 +3,19 @@
  * with the image (schema: docs/verify-json.md).
  */
 
-export type Verdict = 'immutable' | 'mutable';
+/**
+ * `immutable`: no reason. `mutable`: it changes itself (whatever else). `broken`: a check, a unit
+ * or cloud-init failed, but nothing changed. `reaches-outside`: it only looked up names outside
+ * the allowlist: nothing changed, nothing broke.
+ */
+export type Verdict = 'immutable' | 'mutable' | 'broken' | 'reaches-outside';
+
+/**
+ * What a reason says about the image: it `changes-itself` (package, configuration or binary
+ * drift), it is `broken` (a failed health check, unit or cloud-init boot), or it
+ * `reaches-outside` (a lookup outside the allowlist).
+ */
+export type ReasonClass = 'changes-itself' | 'broken' | 'reaches-outside';
 
 /** Where a changed path belongs: config and binary drift fail the proof, data and noise do not. */
 export type FileClass = 'config' | 'binary' | 'data';
@@ -163,6 +175,8 @@ export type ReasonKind = 'package' | 'config' | 'binary' | 'dns' | 'failed-unit'
 
 export interface Reason {
   kind: ReasonKind;
+  /** What the reason says about the image; follows from `kind`. */
+  class: ReasonClass;
   /** One line a person reads. */
   summary: string;
   instances: string[];
@@ -217,8 +231,10 @@ export interface VerifyOptionsUsed {
 }
 
 export interface VerifyReport {
-  schemaVersion: 1;
+  schemaVersion: 2;
   verdict: Verdict;
+  /** The distinct classes of the reasons, in the order changes-itself, broken, reaches-outside; empty when immutable. */
+  classes: ReasonClass[];
   image: VerifyImage;
   startedAt: string;
   finishedAt: string;
@@ -239,3 +255,18 @@ export interface VerifyReport {
   /** Where the report was stored with the image; null when the image is not a stored one. */
   storedAt: string | null;
 }
+
+/**
+ * A report as schemaVersion 1 stored it (before the classes): `mutable` for any reason, and
+ * reasons without `class`. Stored proofs of either version are read as `StoredVerifyReport`.
+ */
+export interface VerifyReportV1 extends Omit<
+  VerifyReport,
+  'schemaVersion' | 'verdict' | 'classes' | 'reasons'
+> {
+  schemaVersion: 1;
+  verdict: 'immutable' | 'mutable';
+  reasons: Array<Omit<Reason, 'class'>>;
+}
+
+export type StoredVerifyReport = VerifyReport | VerifyReportV1;

@@ -9,8 +9,26 @@ import type {
   NoiseDrift,
   PackageDrift,
   Reason,
+  ReasonClass,
+  ReasonKind,
+  StoredVerifyReport,
+  Verdict,
   VerifyReport,
 } from './types.js';
+
+/** The classes in the order a report lists them: the worst first. */
+export const REASON_CLASSES: readonly ReasonClass[] = ['changes-itself', 'broken', 'reaches-outside'];
+
+/** The class of each kind of reason. */
+export const CLASS_OF_KIND: Readonly<Record<ReasonKind, ReasonClass>> = {
+  package: 'changes-itself',
+  config: 'changes-itself',
+  binary: 'changes-itself',
+  health: 'broken',
+  'failed-unit': 'broken',
+  boot: 'broken',
+  dns: 'reaches-outside',
+};
 
 /** Merges equal entries from several instances into one, listing the instances that show it. */
 export function across<T extends object>(
@@ -49,11 +67,13 @@ export function mergeDrift(instances: readonly InstanceResult[]): VerifyReport['
   };
 }
 
+type Unclassified = Omit<Reason, 'class'>;
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const on = (instances: readonly string[]): string =>
   instances.length === 1 ? `on ${instances[0]}` : `on ${instances.length} instances`;
 
-function packageReason(p: Across<PackageDrift>): Reason {
+function packageReason(p: Across<PackageDrift>): Unclassified {
   const what =
     p.action === 'installed'
       ? `${p.name} ${p.to ?? ''} installed`
@@ -72,7 +92,7 @@ function packageReason(p: Across<PackageDrift>): Reason {
 }
 
 /** One reason per class and owning package: an upgrade changes many files at once. */
-function fileReasons(files: ReadonlyArray<Across<FileDrift>>): Reason[] {
+function fileReasons(files: ReadonlyArray<Across<FileDrift>>): Unclassified[] {
   const groups = new Map<string, Array<Across<FileDrift>>>();
   for (const file of files) {
     if (file.class === 'data') continue;
@@ -103,7 +123,7 @@ function fileReasons(files: ReadonlyArray<Across<FileDrift>>): Reason[] {
     });
 }
 
-function dnsReason(name: DnsName): Reason {
+function dnsReason(name: DnsName): Unclassified {
   const codes = Object.entries(name.rcodes)
     .map(([code, n]) => `${code} ×${n}`)
     .join(', ');
@@ -116,7 +136,7 @@ function dnsReason(name: DnsName): Reason {
   };
 }
 
-function unitReasons(instances: readonly InstanceResult[]): Reason[] {
+function unitReasons(instances: readonly InstanceResult[]): Unclassified[] {
   const units = across<FailedUnit>(
     instances.map((i) => ({ id: i.id, items: i.failedUnits })),
     (u) => u.unit,
@@ -130,7 +150,7 @@ function unitReasons(instances: readonly InstanceResult[]): Reason[] {
   }));
 }
 
-function healthReasons(health: readonly HealthRecord[], causes: readonly HealthCause[]): Reason[] {
+function healthReasons(health: readonly HealthRecord[], causes: readonly HealthCause[]): Unclassified[] {
   const groups = new Map<string, HealthRecord[]>();
   for (const record of health) {
     if (record.ok) continue;
@@ -154,7 +174,7 @@ function healthReasons(health: readonly HealthRecord[], causes: readonly HealthC
   });
 }
 
-function bootReasons(instances: readonly InstanceResult[]): Reason[] {
+function bootReasons(instances: readonly InstanceResult[]): Unclassified[] {
   return instances
     .filter((i) => i.cloudInit !== null && !['done', 'disabled'].includes(i.cloudInit.status))
     .map((i) => ({
@@ -165,10 +185,16 @@ function bootReasons(instances: readonly InstanceResult[]): Reason[] {
     }));
 }
 
+/** A reason with its class, which follows from its kind (placed after `kind` in the JSON). */
+function classify({ kind, ...rest }: Unclassified): Reason {
+  return { kind, class: CLASS_OF_KIND[kind], ...rest };
+}
+
 /**
- * Why an image is not immutable: package, configuration or binary drift, a lookup outside
- * the allowlist, a failed unit, a failed health check (before or after), or a boot that did
- * not finish cleanly. No reason means `immutable`.
+ * Why an image is not immutable: package, configuration or binary drift (it changes itself),
+ * a failed health check (before or after), a failed unit or a boot that did not finish
+ * cleanly (it is broken), a lookup outside the allowlist (it reaches outside). No reason
+ * means `immutable`.
  */
 export function reasonsFor(
   report: Pick<VerifyReport, 'instances' | 'drift' | 'dns' | 'health' | 'causes'>,
@@ -180,5 +206,103 @@ export function reasonsFor(
     ...report.dns.filter((n) => !n.allowed).map(dnsReason),
     ...unitReasons(report.instances),
     ...bootReasons(report.instances),
-  ];
+  ].map(classify);
+}
+
+/** The distinct classes of some reasons, in the order of `REASON_CLASSES`. */
+function distinctClasses(classes: Iterable<ReasonClass>): ReasonClass[] {
+  const seen = new Set(classes);
+  return REASON_CLASSES.filter((c) => seen.has(c));
+}
+
+/**
+ * The classes of a stored report of any schema version, from its reasons: a reason's own
+ * `class`, or for a schemaVersion 1 report (whose reasons have none) the class of its `kind`.
+ * A kind this version does not know, without a class, counts as `changes-itself`: a gate
+ * reading it fails closed.
+ */
+export function classesOf(report: Pick<StoredVerifyReport, 'reasons'>): ReasonClass[] {
+  const reasons = report.reasons as ReadonlyArray<{ kind: string; class?: string }>;
+  return distinctClasses(
+    reasons.map((r) => {
+      if (r.class !== undefined && (REASON_CLASSES as readonly string[]).includes(r.class))
+        return r.class as ReasonClass;
+      return (CLASS_OF_KIND as Partial<Record<string, ReasonClass>>)[r.kind] ?? 'changes-itself';
+    }),
+  );
+}
+
+/**
+ * The verdict of a set of classes: `mutable` when it changes itself (whatever else),
+ * `broken` when it is broken but changes nothing, `reaches-outside` when it only looked up
+ * names outside the allowlist, `immutable` with no class at all.
+ */
+export function verdictFor(classes: readonly ReasonClass[]): Verdict {
+  if (classes.includes('changes-itself')) return 'mutable';
+  if (classes.includes('broken')) return 'broken';
+  if (classes.includes('reaches-outside')) return 'reaches-outside';
+  return 'immutable';
+}
+
+/** Whether a report with these classes passes when the `accepted` classes do not count. */
+export function passes(classes: readonly ReasonClass[], accepted: readonly ReasonClass[] = []): boolean {
+  return classes.every((c) => accepted.includes(c));
+}
+
+const listed = (items: readonly string[], max = 3): string => {
+  const shown = items.slice(0, max);
+  const rest = items.length - shown.length;
+  const all = rest > 0 ? [...shown, `${rest} more`] : shown;
+  return all.length <= 1 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} and ${all[all.length - 1] ?? ''}`;
+};
+
+/**
+ * The verdict in one sentence a person reads, starting with the verdict's word: what
+ * failed, and what that says about the image ("broken: the app's health fails at boot and
+ * the image did not change: what is inside the image breaks the app").
+ */
+export function explainVerdict(report: Pick<VerifyReport, 'verdict' | 'reasons' | 'options'>): string {
+  const { reasons } = report;
+  const of = (kind: ReasonKind) => reasons.filter((r) => r.kind === kind);
+  const classes = distinctClasses(reasons.map((r) => r.class));
+  const names = of('dns').map((r) => r.name ?? '');
+  const outside = `looked up ${names.length === 1 ? 'a name' : 'names'} outside the allowlist (${listed(names)})`;
+  switch (report.verdict) {
+    case 'immutable':
+      return 'immutable: nothing but runtime noise changed, every check passed and every name looked up was allowed';
+    case 'mutable': {
+      const what = [
+        of('package').length > 0 ? 'packages' : '',
+        of('config').length > 0 ? 'configuration' : '',
+        of('binary').length > 0 ? 'binaries' : '',
+      ].filter((w) => w !== '');
+      const also = [
+        classes.includes('broken') ? 'broken' : '',
+        classes.includes('reaches-outside') ? 'reaches outside' : '',
+      ].filter((w) => w !== '');
+      return `mutable: it changes itself after boot${what.length > 0 ? ` (${listed(what)})` : ''}${also.length > 0 ? `; also ${also.join(' and ')}` : ''}`;
+    }
+    case 'broken': {
+      const health = of('health');
+      const atBoot = health.some((r) => r.phase === 'before');
+      const later = report.options.fastForward ? 'after the fast-forward' : 'after the soak';
+      const units = of('failed-unit').map((r) => r.unit ?? '');
+      const what = [
+        atBoot ? "the app's health fails at boot" : '',
+        !atBoot && health.length > 0 ? `the app's health fails ${later}` : '',
+        units.length > 0 ? `${listed(units)} ${units.length === 1 ? 'fails' : 'fail'}` : '',
+        of('boot').length > 0 ? 'cloud-init does not finish cleanly' : '',
+      ].filter((w) => w !== '');
+      const why = atBoot
+        ? 'what is inside the image breaks the app'
+        : health.length > 0
+          ? 'what runs on its own breaks the app without changing packages, configuration or binaries'
+          : 'what is inside the image is broken';
+      const also = classes.includes('reaches-outside') ? `; it also ${outside}` : '';
+      const failed = what.length === 1 ? `${what[0] ?? ''} and` : `${listed(what, 4)};`;
+      return `broken: ${failed} the image did not change: ${why}${also}`;
+    }
+    case 'reaches-outside':
+      return `reaches outside: it ${outside} but changed nothing and broke nothing (allow ${names.length === 1 ? 'it' : 'them'} with dnsAllow or --allow-domain)`;
+  }
 }

@@ -22,7 +22,8 @@ import { verifyImage } from './verify.js';
 // The immutability proof with real parts: images baked on the shared base, booted in the lab
 // with real systemd, their timers fast-forwarded, with acme-runtime's breaking security update
 // published to the lab security suite. Each kind of self-change must come out `mutable` for
-// its own reason; the images that do not change themselves `immutable`.
+// its own reason, a lookup outside the allowlist alone `reaches-outside`; the images that do
+// not change themselves `immutable`.
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXAMPLES = join(ROOT, 'examples/acme');
@@ -99,6 +100,16 @@ files:
 health:
   - { name: journald, unit: { name: systemd-journald.service } }
 `,
+  'baked-update': `name: baked-update
+base: { suite: bookworm, variant: minbase }
+packages: [systemd-sysv, busybox, acme-runtime=${ACME_UPDATE}]
+repositories:
+  - lab: acme
+    suites: [bookworm, bookworm-security]
+autoUpdates: disabled
+health:
+  - { name: acme health command, command: { argv: [/usr/lib/acme/health] } }
+`,
   'cloud-upgrade': `name: cloud-upgrade
 base: { suite: bookworm, variant: minbase }
 packages: [cloud-init, systemd-sysv, acme-runtime=1.0]
@@ -174,6 +185,7 @@ describe('goldgate verify', { sequential: true }, () => {
     async () => {
       const report = await verify('as-found', { instances: 2 });
       expect(report.verdict).toBe('mutable');
+      expect(report.classes).toEqual(['changes-itself', 'broken', 'reaches-outside']);
       expect(report.instances).toHaveLength(2);
       const ids = report.instances.map((i) => i.id).sort();
       expect(report.drift.packages).toEqual([
@@ -288,6 +300,24 @@ describe('goldgate verify', { sequential: true }, () => {
   );
 
   itWithBase(
+    'an image with the breaking update baked in is broken, not mutable: its health fails at boot and nothing changes',
+    async () => {
+      const report = await verify('baked-update');
+      expect(report.verdict).toBe('broken');
+      expect(report.classes).toEqual(['broken']);
+      expect(report.drift.packages).toEqual([]);
+      expect(report.drift.files.filter((f) => f.class !== 'data')).toEqual([]);
+      expect(report.reasons.map((r) => [r.kind, r.class, r.phase])).toEqual([
+        ['health', 'broken', 'before'],
+        ['health', 'broken', 'after'],
+      ]);
+      expect(report.reasons[0]?.detail).toBe('exit 1 (expected 0): missing /etc/acme/v2.conf');
+      nothingLeft();
+    },
+    600_000,
+  );
+
+  itWithBase(
     "cloud-init's package_upgrade in the user-data makes it mutable: the package it upgraded at boot",
     async () => {
       const userData = join(home, 'user-data.yaml');
@@ -333,18 +363,39 @@ describe('goldgate verify', { sequential: true }, () => {
   );
 
   itWithBase(
-    'an enabled unit that looks up an outside host at boot makes it mutable: the name, refused',
+    'an enabled unit that looks up an outside host at boot, and changes nothing, reaches outside: the name, refused',
     async () => {
       const report = await verify('phone-home');
-      expect(report.verdict).toBe('mutable');
+      expect(report.verdict).toBe('reaches-outside');
+      expect(report.classes).toEqual(['reaches-outside']);
       expect(report.reasons).toContainEqual(
         expect.objectContaining({
           kind: 'dns',
+          class: 'reaches-outside',
           name: 'telemetry.example.com',
           rcodes: expect.objectContaining({ REFUSED: expect.any(Number) }),
         }),
       );
-      expect(report.reasons.map((r) => r.kind)).not.toContain('package');
+      expect(report.reasons.every((r) => r.kind === 'dns')).toBe(true);
+      nothingLeft();
+
+      // The CLI fails it, unless the class is accepted; the stored verdict stays what it is.
+      const image = images.get('phone-home') as StoredImage;
+      const saved = process.env.GOLDGATE_HOME;
+      process.env.GOLDGATE_HOME = home;
+      try {
+        const failed = await runCli('verify', image.id, '--no-store', '-q');
+        expect(failed.code).toBe(1);
+        expect(failed.stdout).toMatch(
+          /^REACHES OUTSIDE {2}img-.*\n {2}reaches outside: it looked up a name outside the allowlist \(telemetry\.example\.com\) but changed nothing and broke nothing/,
+        );
+        const accepted = await runCli('verify', image.id, '--accept', 'reaches-outside', '--json', '-q');
+        expect(accepted.code).toBe(0);
+        expect(JSON.parse(accepted.stdout)).toMatchObject({ verdict: 'reaches-outside' });
+      } finally {
+        if (saved === undefined) delete process.env.GOLDGATE_HOME;
+        else process.env.GOLDGATE_HOME = saved;
+      }
       nothingLeft();
     },
     600_000,

@@ -1,4 +1,4 @@
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DiagnoseReport } from '../diagnose/report.js';
@@ -323,8 +323,9 @@ describe('the JSON schema in docs/verify-json.md', () => {
   it('is a valid schema that accepts a report and rejects what a report never holds', () => {
     const instances = [instance('i-1')];
     const report = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       verdict: 'immutable',
+      classes: [],
       image: { id: null, name: null, digest: null, rootfs: '/images/x/rootfs', spec: null },
       startedAt: '2026-11-27T07:47:00.000Z',
       finishedAt: '2026-11-27T07:47:04.000Z',
@@ -351,6 +352,27 @@ describe('the JSON schema in docs/verify-json.md', () => {
     expect(verifyReportErrors(report)).toBe('');
     expect(verifyReportErrors({ ...report, verdict: 'maybe' })).toMatch(/verdict/);
     expect(verifyReportErrors({ ...report, phases: [{ phase: 'nap', ms: 1 }] })).toMatch(/phase/);
+    expect(verifyReportErrors({ ...report, schemaVersion: 1 })).toMatch(/schemaVersion/);
+    // The verdict follows from the classes, and each reason's class from its kind.
+    expect(verifyReportErrors({ ...report, classes: ['broken'] })).toMatch(/classes/);
+    const lookup = { kind: 'dns', class: 'reaches-outside', summary: 'looked up x', instances: ['i-1'] };
+    const outside = {
+      ...report,
+      verdict: 'reaches-outside',
+      classes: ['reaches-outside'],
+      reasons: [lookup],
+    };
+    expect(verifyReportErrors(outside)).toBe('');
+    expect(verifyReportErrors({ ...outside, verdict: 'mutable' })).toMatch(/verdict/);
+    expect(verifyReportErrors({ ...outside, reasons: [{ ...lookup, class: 'broken' }] })).toMatch(/class/);
+    expect(verifyReportErrors({ ...outside, reasons: [{ ...lookup, class: undefined }] })).toMatch(/class/);
+  });
+
+  it.each(['mutable', 'immutable', 'broken', 'reaches-outside'])('accepts the %s fixture', (name) => {
+    const fixture = readFileSync(new URL(`./__fixtures__/report-${name}.json`, import.meta.url), 'utf8');
+    const report = JSON.parse(fixture) as { verdict: string };
+    expect(verifyReportErrors(report)).toBe('');
+    expect(report.verdict).toBe(name);
   });
 });
 

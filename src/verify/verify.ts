@@ -29,7 +29,7 @@ import type {
   VerifyImage,
   VerifyReport,
 } from './types.js';
-import { mergeDrift, reasonsFor } from './verdict.js';
+import { classesOf, mergeDrift, reasonsFor, verdictFor } from './verdict.js';
 
 export interface VerifyOptions {
   /** The image's root filesystem (never written: each instance's changes go to its upper layer). */
@@ -102,7 +102,9 @@ interface Running {
  * checks, fast-forwards time (starts the service of every scheduled timer once, or soaks an
  * aged image), runs the checks again, and reads what each instance changed: its upper
  * layer, its DNS lookups, its failed units, and its own logs for the cause of a failed
- * check. `immutable` only when nothing but runtime noise changed and every check passed.
+ * check. `immutable` only when nothing but runtime noise changed, every check passed and no
+ * name outside the allowlist was looked up; otherwise the verdict says whether it changes
+ * itself (`mutable`), is broken, or only reaches outside (`verdictFor`).
  * The instances are terminated afterwards (also when it fails), unless `keep`.
  */
 export async function verifyImage(options: VerifyOptions): Promise<VerifyReport> {
@@ -289,9 +291,11 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyReport>
       });
 
     const finished = Date.now();
+    const classes = classesOf({ reasons });
     const report: VerifyReport = {
-      schemaVersion: 1,
-      verdict: reasons.length === 0 ? 'immutable' : 'mutable',
+      schemaVersion: 2,
+      verdict: verdictFor(classes),
+      classes,
       image: options.image,
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),

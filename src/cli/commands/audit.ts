@@ -5,7 +5,9 @@ import { auditSource } from '../../audit/report.js';
 import { toSarif } from '../../audit/sarif.js';
 import { SEVERITIES } from '../../audit/types.js';
 import type { Severity } from '../../audit/types.js';
+import { goldgateHome } from '../../core/home.js';
 import { resolveImageRef } from '../../images/ref.js';
+import { recordAuditInRegistry } from '../../registry/images.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { checkOutput, writeOutput } from '../output.js';
@@ -78,8 +80,11 @@ Exit status: 0 no finding at or above --fail-on, 1 findings at or above it,
       const rules = selectRules(flags.rule, flags.skipRule);
       if (flags.output !== undefined) checkOutput('--output', flags.output);
       const sink = progressSink(terminal, { verbose: flags.verbose, quiet: flags.quiet });
-      const { source } = resolveImageRef(image, { tarball: true });
+      const { source, stored } = resolveImageRef(image, { tarball: true });
       const report = await auditSource(source, { rules, now, sink });
+      // The gate reads stored audits: only a whole audit (every rule) of a stored image counts.
+      if (stored !== undefined && flags.rule === undefined && flags.skipRule === undefined)
+        recordAuditInRegistry(goldgateHome(), stored, report.summary);
       let text: string;
       if (format === 'json') text = `${JSON.stringify(report, null, 2)}\n`;
       else if (format === 'sarif')

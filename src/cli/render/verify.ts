@@ -1,4 +1,5 @@
-import type { VerifyReport } from '../../verify/types.js';
+import type { ReasonClass, Verdict, VerifyReport } from '../../verify/types.js';
+import { explainVerdict, passes, REASON_CLASSES } from '../../verify/verdict.js';
 import { style } from '../terminal.js';
 import { printableDeep } from '../../core/printable.js';
 
@@ -10,23 +11,58 @@ function more(total: number, shown: number, what: string): string[] {
   return total > shown ? [`    … ${total - shown} more ${what} (--json lists all)`] : [];
 }
 
-/** The proof as a person reads it in a terminal: verdict, reasons, causes, then the evidence. */
-export function renderVerify(unsafe: VerifyReport, options: { color: boolean }): string {
+const WORD: Record<Verdict, string> = {
+  immutable: 'IMMUTABLE',
+  mutable: 'MUTABLE',
+  broken: 'BROKEN',
+  'reaches-outside': 'REACHES OUTSIDE',
+};
+
+const HEADING: Record<ReasonClass, string> = {
+  'changes-itself': 'It changes itself',
+  broken: 'It is broken',
+  'reaches-outside': 'It reaches outside',
+};
+
+/**
+ * The proof as a person reads it in a terminal: verdict and what it means, the reasons by
+ * class, causes, then the evidence. `accepted`: the classes `--accept` let pass.
+ */
+export function renderVerify(
+  unsafe: VerifyReport,
+  options: { color: boolean; accepted?: readonly ReasonClass[] },
+): string {
   const report = printableDeep(unsafe);
   const c = options.color;
+  const accepted = options.accepted ?? [];
   const lines: string[] = [];
   const image = report.image.id ?? report.image.rootfs;
   const mode = report.options.fastForward
     ? 'timers fast-forwarded'
     : `image aged ${report.options.imageAgeDays ?? 0} days, soaked ${report.options.soakSeconds ?? 0} s`;
+  const word = style.bold(WORD[report.verdict], c);
+  const painted =
+    report.verdict === 'immutable'
+      ? style.green(word, c)
+      : report.verdict === 'reaches-outside'
+        ? style.yellow(word, c)
+        : style.red(word, c);
   lines.push(
-    `${report.verdict === 'immutable' ? style.green(style.bold('IMMUTABLE', c), c) : style.red(style.bold('MUTABLE', c), c)}  ${image}${report.image.name === null ? '' : ` (${report.image.name})`}`,
+    `${painted}  ${image}${report.image.name === null ? '' : ` (${report.image.name})`}`,
+    `  ${explainVerdict(report)}`,
     `  ${report.instances.length} instance${report.instances.length === 1 ? '' : 's'}, ${mode}, ${seconds(report.durationMs)}: ${report.phases.map((p) => `${p.phase} ${seconds(p.ms)}`).join(', ')}`,
   );
-  if (report.reasons.length > 0) {
-    lines.push('', style.bold('Why it is mutable', c));
-    for (const reason of report.reasons)
-      lines.push(`  ${style.red('✗', c)} [${reason.kind}] ${reason.summary}`);
+  if (report.verdict !== 'immutable' && passes(report.classes, accepted))
+    lines.push(`  accepted with --accept ${accepted.join(',')}: exit status 0`);
+  for (const cls of REASON_CLASSES) {
+    const reasons = report.reasons.filter((r) => r.class === cls);
+    if (reasons.length === 0) continue;
+    const mark = accepted.includes(cls) ? style.yellow('~', c) : style.red('✗', c);
+    lines.push(
+      '',
+      style.bold(`${HEADING[cls]}${accepted.includes(cls) ? ' (accepted)' : ''}`, c),
+      ...reasons.map((reason) => `  ${mark} [${reason.kind}] ${reason.summary}`),
+    );
   }
   if (report.causes.length > 0) {
     lines.push('', style.bold('Cause of each failed health check', c));
