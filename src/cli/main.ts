@@ -4,6 +4,10 @@ import { registerAudit } from './commands/audit.js';
 import { registerBake } from './commands/bake.js';
 import { registerImage } from './commands/image.js';
 import { registerImages } from './commands/images.js';
+import { registerChannels } from './commands/channels.js';
+import { registerPromote } from './commands/promote.js';
+import { registerRegistry } from './commands/registry.js';
+import { registerRevoke } from './commands/revoke.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerFix } from './commands/fix.js';
 import { registerGroup } from './commands/group.js';
@@ -40,12 +44,12 @@ export function buildProgram(terminal: Terminal, result: { code: number }): Comm
       `
 Exit status:
   0  success
-  1  the check failed (findings at or above --fail-on)
+  1  the check failed (findings at or above --fail-on), or a gate refused (promote, channel rollback)
   2  usage error (bad arguments or input)
   3  environment or prerequisite error (the message says what to install or change)
   4  internal error (a bug in goldgate)
 
-Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md, docs/gate.md, docs/byo-image.md`,
+Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md, docs/spec.md, docs/repo.md, docs/lab.md, docs/verify.md, docs/byo-image.md, docs/gate.md`,
     );
   program.exitOverride();
   registerAudit(program, terminal, result);
@@ -60,6 +64,10 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerImage(program, terminal, result);
   registerVerify(program, terminal, result);
   registerGroup(program, terminal, result);
+  registerPromote(program, terminal, result);
+  registerChannels(program, terminal, result);
+  registerRevoke(program, terminal, result);
+  registerRegistry(program, terminal, result);
   registerPatch(program, terminal, result);
   // Every command, at any depth, ends through main() (exit statuses, messages), never process.exit.
   const override = (command: Command): void => {

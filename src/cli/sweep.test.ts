@@ -64,6 +64,8 @@ describe('no mistake ends as an internal error', () => {
       (x) => ['verify', root, '--user-data', x],
       (x) => ['repo', 'publish', 'sweep', x, '--suite', 'bookworm'],
       (x) => ['group', 'create', 'sweep', '--image', x, '--desired', '1'],
+      (x) => ['promote', x, '--channel', 'sweep'],
+      (x) => ['revoke', x, '--reason', 'sweep'],
     ];
     const strict = takingAFile.flatMap((make) => wrong.map(make));
     const invocations = takingAFile.flatMap((make) => odd.map(make));
@@ -92,6 +94,10 @@ describe('no mistake ends as an internal error', () => {
       ['lab', 'exec', 'nope'],
       ['repo', 'ls'],
       ['group', 'ls'],
+      ['channels'],
+      ['channel', 'history', 'sweep'],
+      ['registry', 'check'],
+      ['events'],
     ])
       strict.push([...command, '--frobnicate'], [...command, '-Z']);
     strict.push(
@@ -109,6 +115,15 @@ describe('no mistake ends as an internal error', () => {
       ['verify', root, '--instances', '0'],
       ['verify', root, '--image-age', 'old'],
       ['diagnose', folder, '--tz', 'Mars/Olympus'],
+      ['promote', 'img-0', '--channel', 'sweep'],
+      ['promote', 'x', '--channel', 'Not A Channel'],
+      ['revoke', 'x', '--reason', ''],
+      ['channel', 'create', 'sweep', '--block', 'flaky'],
+      ['channel', 'create', 'sweep', '--audit-threshold', 'severe'],
+      ['channel', 'history', 'nope'],
+      ['channel', 'rollback', 'nope'],
+      ['images', '--lineage', 'nope'],
+      ['events', '--limit', 'many'],
     );
 
     // A repository to publish into, so that publish reads the files it is given.

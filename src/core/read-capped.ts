@@ -25,12 +25,19 @@ export function readCappedFile(path: string, maxBytes: number): CappedRead {
   if (stats.isDirectory()) return { ok: false, reason: 'directory' };
   if (!stats.isFile()) return { ok: false, reason: 'not-a-file' };
   if (stats.size > maxBytes) return { ok: false, reason: 'too-big' };
-  const buffer = Buffer.alloc(maxBytes + 1);
+  // Sized for what the file says it holds (plus the byte that tells growth), grown when a
+  // kernel file reads past its size: never the whole cap up front for a small file.
+  let buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stats.size + 1, 64 * 1024)));
   let length = 0;
   try {
     const fd = openSync(path, 'r');
     try {
       for (;;) {
+        if (length === buffer.length) {
+          const grown = Buffer.alloc(Math.min(maxBytes + 1, buffer.length * 2));
+          buffer.copy(grown, 0, 0, length);
+          buffer = grown;
+        }
         const n = readSync(fd, buffer, length, buffer.length - length, null);
         if (n === 0) break;
         length += n;

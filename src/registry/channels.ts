@@ -63,7 +63,7 @@ interface ChannelRow {
   created_at: string;
 }
 
-interface AssignmentRow {
+export interface AssignmentRow {
   id: number;
   channel: string;
   image_id: string;
@@ -74,7 +74,7 @@ interface AssignmentRow {
   reason: string | null;
 }
 
-function fromAssignmentRow(row: AssignmentRow): Assignment {
+export function fromAssignmentRow(row: AssignmentRow): Assignment {
   return {
     id: row.id,
     channel: row.channel,

@@ -25,7 +25,7 @@ export interface RegisteredImage {
   path: string;
 }
 
-interface ImageRow {
+export interface ImageRow {
   id: string;
   name: string;
   digest: string;

@@ -1,6 +1,8 @@
 import type { AuditSummary } from '../audit/engine.js';
 import { SEVERITIES } from '../audit/types.js';
 import type { Severity } from '../audit/types.js';
+import { REASON_CLASSES } from '../verify/verdict.js';
+import type { ReasonClass } from '../verify/types.js';
 import type { Registry } from './db.js';
 import { nowIso } from './db.js';
 import { appendEvent } from './events.js';
@@ -22,9 +24,9 @@ export interface StoredAudit {
   worst: Severity | null;
 }
 
-/** The classes of failure a proof can show (docs/verify-json.md). */
-export const VERIFY_CLASSES = ['changes-itself', 'broken', 'reaches-outside'] as const;
-export type VerifyClass = (typeof VERIFY_CLASSES)[number];
+/** The classes of failure a proof can show (docs/verify-json.md): verify's own. */
+export const VERIFY_CLASSES = REASON_CLASSES;
+export type VerifyClass = ReasonClass;
 
 /** A verification stored for an image's digest: the verdict, why, and where its proof is kept. */
 export interface StoredVerification {
@@ -41,7 +43,7 @@ export interface StoredVerification {
   passed: boolean;
 }
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   image_id: string;
   digest: string;
@@ -52,7 +54,7 @@ interface AuditRow {
   rules: string;
 }
 
-interface VerificationRow {
+export interface VerificationRow {
   id: number;
   image_id: string;
   digest: string;
@@ -150,7 +152,7 @@ export function recordVerification(
     .immediate();
 }
 
-function fromAuditRow(row: AuditRow): StoredAudit {
+export function fromAuditRow(row: AuditRow): StoredAudit {
   const bySeverity = JSON.parse(row.by_severity) as Record<Severity, number>;
   return {
     id: row.id,
@@ -165,7 +167,7 @@ function fromAuditRow(row: AuditRow): StoredAudit {
   };
 }
 
-function fromVerificationRow(row: VerificationRow): StoredVerification {
+export function fromVerificationRow(row: VerificationRow): StoredVerification {
   const classes = JSON.parse(row.classes) as VerifyClass[];
   return {
     id: row.id,

@@ -12,7 +12,7 @@ export interface Revocation {
   inheritedFrom: string | null;
 }
 
-interface RevocationRow {
+export interface RevocationRow {
   image_id: string;
   at: string;
   by: string;
@@ -20,7 +20,7 @@ interface RevocationRow {
   inherited_from: string | null;
 }
 
-const fromRow = (row: RevocationRow): Revocation => ({
+export const fromRevocationRow = (row: RevocationRow): Revocation => ({
   imageId: row.image_id,
   at: row.at,
   by: row.by,
@@ -32,7 +32,7 @@ const fromRow = (row: RevocationRow): Revocation => ({
 export function revocationOf(registry: Registry, imageId: string): Revocation | undefined {
   const row = registry.db.prepare('SELECT * FROM revocations WHERE image_id = ?').get(imageId) as
     RevocationRow | undefined;
-  return row === undefined ? undefined : fromRow(row);
+  return row === undefined ? undefined : fromRevocationRow(row);
 }
 
 /** Every image derived from this one, at any depth, in the order of their lineage. */

@@ -34,3 +34,22 @@ export function plantImage(home: string, id: string, fields: Partial<ImageRecord
   writeFileSync(join(dir, 'image.json'), JSON.stringify(imageRecord(id, fields)));
   return dir;
 }
+
+/**
+ * Writes a stored image's `manifest.json` as bake does, with only what the lineage reads:
+ * `packages` (`{ name: version }`, each installed, architecture `amd64`).
+ */
+export function plantManifest(home: string, id: string, packages: Record<string, string>): void {
+  const manifest = {
+    schema: 'goldgate.manifest/v1',
+    digest: `sha256:${id}`,
+    packages: Object.entries(packages).map(([name, version]) => ({
+      name,
+      version,
+      architecture: 'amd64',
+      status: 'install ok installed',
+      state: 'installed',
+    })),
+  };
+  writeFileSync(join(home, 'images', id, 'manifest.json'), JSON.stringify(manifest));
+}

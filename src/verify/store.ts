@@ -12,6 +12,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { findImage } from '../images/store.js';
+import { recordVerificationInRegistry } from '../registry/images.js';
+import { classesOf } from './verdict.js';
 import type { StoredVerifyReport, VerifyReport } from './types.js';
 
 // Each proof is kept beside its image: `images/<id>/verify/<time>-<random>/` holding
@@ -32,7 +34,8 @@ export function storeReport(
   report: VerifyReport,
   evidence: string,
 ): string | null {
-  if (findImage(imageId, home) === undefined) return null;
+  const image = findImage(imageId, home);
+  if (image === undefined) return null;
   const dir = proofsDir(home, imageId);
   mkdirSync(dir, { recursive: true });
   dropLeftovers(dir);
@@ -54,6 +57,15 @@ export function storeReport(
   const latest = join(dir, `.latest-${name}`);
   writeFileSync(latest, `${name}\n`);
   renameSync(latest, join(dir, 'latest'));
+  // The gate reads proofs from the registry. A proof stored but not recorded (a kill between
+  // the two) is not used by the gate: verify again.
+  recordVerificationInRegistry(home, image, {
+    at: report.finishedAt,
+    verdict: report.verdict,
+    classes: classesOf(report),
+    reasons: report.reasons,
+    proof: final,
+  });
   return final;
 }
 
