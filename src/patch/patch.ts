@@ -6,6 +6,8 @@ import type { StoredManifest } from '../manifest/stored.js';
 import { checkChannelName } from '../registry/channels.js';
 import { openRegistry } from '../registry/db.js';
 import type { Registry } from '../registry/db.js';
+import { runPipeline } from '../pipeline/pipeline.js';
+import type { PipelineOptions, PipelineResult } from '../pipeline/pipeline.js';
 import { observeVersions } from '../registry/packages.js';
 import { loadSpec } from '../spec/load.js';
 import { isDerived } from '../spec/schema.js';
@@ -85,13 +87,6 @@ export function splitBakeable(approved: readonly Decided[]): { approved: Decided
       .filter((d) => !fromLab(d))
       .map((d) => ({ update: d.update, reason: PLAN_ONLY_REASON })),
   };
-}
-
-/** The spec's first channel (`channels:`), when it lists any. */
-function firstChannel(spec: ImageSpec): string | undefined {
-  // `channels` is read off the loaded spec as it is: the field is the pipeline's part of the spec.
-  const channels = (spec as { channels?: unknown }).channels;
-  return Array.isArray(channels) && typeof channels[0] === 'string' ? channels[0] : undefined;
 }
 
 /** The Debian suite of the image's archive: the spec's base suite, else the image's own os-release. */
@@ -180,7 +175,7 @@ async function planFor(spec: ImageSpec, specPath: string, options: PatchOptions)
   const home = options.home ?? goldgateHome();
   const now = options.now ?? new Date();
   const sink = options.sink ?? silent;
-  const channel = options.channel ?? firstChannel(spec);
+  const channel = options.channel ?? spec.channels?.[0];
   if (channel !== undefined) checkChannelName(channel);
   const policy = spec.patch ?? DEFAULT_PATCH_POLICY;
 
@@ -275,4 +270,32 @@ export async function preparePatch(
     plan.approved.map((d) => d.update),
   );
   return { plan, outcome: 'candidate', candidate };
+}
+
+export interface PatchRunResult extends PatchResult {
+  /** The pipeline run on the candidate, or null when none was written. */
+  pipeline: PipelineResult | null;
+}
+
+/**
+ * `goldgate patch`: plans, writes the candidate spec of the approved updates, and runs the
+ * pipeline on it (bake, audit, verify, promote): a run of kind `patch` whose spec digest is the
+ * plan's, promoting to the channel whose image was patched (none: the candidate is proven, not
+ * promoted). A dry run, or nothing approved, runs nothing.
+ */
+export async function runPatch(
+  specPath: string,
+  options: PatchOptions & { dryRun?: boolean; pipeline?: Pick<PipelineOptions, 'verify' | 'signal'> } = {},
+): Promise<PatchRunResult> {
+  const prepared = await preparePatch(specPath, options);
+  if (prepared.candidate === null) return { ...prepared, pipeline: null };
+  const pipeline = await runPipeline(prepared.candidate.path, {
+    ...(options.pipeline ?? {}),
+    home: options.home ?? goldgateHome(),
+    sink: options.sink ?? silent,
+    kind: 'patch',
+    specDigest: prepared.candidate.digest,
+    ...(prepared.plan.image.channel === null ? {} : { channel: prepared.plan.image.channel }),
+  });
+  return { ...prepared, pipeline };
 }

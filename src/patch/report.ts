@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PipelineResult } from '../pipeline/pipeline.js';
 import type { PatchResult } from './patch.js';
 import type { PendingUpdate } from './pending.js';
 import type { Decided } from './policy.js';
@@ -34,7 +35,16 @@ const ProblemSchema = z.strictObject({
 /** The JSON document `goldgate patch --json` prints. */
 export const PatchReportSchema = z.strictObject({
   schemaVersion: z.literal(1),
-  outcome: z.enum(['dry-run', 'nothing-to-patch', 'candidate', 'promoted', 'refused', 'already', 'proven']),
+  outcome: z.enum([
+    'dry-run',
+    'nothing-to-patch',
+    'candidate',
+    'promoted',
+    'refused',
+    'already',
+    'proven',
+    'unproven',
+  ]),
   spec: z.strictObject({ name: z.string(), path: z.string() }),
   image: z.strictObject({
     id: z.string(),
@@ -62,6 +72,8 @@ export const PatchReportSchema = z.strictObject({
   planOnly: z.array(DecidedSchema),
   digest: z.string().nullable(),
   candidate: z.strictObject({ path: z.string(), digest: z.string() }).nullable(),
+  /** The pipeline run on the candidate, as `pipeline run --json` prints it (docs/gate.md#pipeline), or null. */
+  pipeline: z.record(z.string(), z.unknown()).nullable(),
 });
 
 export type PatchReport = z.infer<typeof PatchReportSchema>;
@@ -77,15 +89,18 @@ const update = (u: PendingUpdate) => ({
 });
 const decided = (d: Decided) => ({ ...update(d.update), reason: d.reason });
 
-/** The JSON document of a patch; `outcome` is the pipeline's when it ran. */
+/**
+ * The JSON document of a patch. With the pipeline run on the candidate (its outcome, and its
+ * document as `pipeline run --json` prints it), `outcome` is the pipeline's.
+ */
 export function patchReport(
   result: PatchResult,
-  outcome: PatchReport['outcome'] = result.outcome,
+  pipeline: { outcome: PipelineResult['outcome']; json: Record<string, unknown> } | null = null,
 ): PatchReport {
   const { plan } = result;
   return {
     schemaVersion: 1,
-    outcome,
+    outcome: pipeline?.outcome ?? result.outcome,
     spec: plan.spec,
     image: plan.image,
     at: plan.at,
@@ -98,5 +113,6 @@ export function patchReport(
     planOnly: plan.planOnly.map(decided),
     digest: plan.digest,
     candidate: result.candidate,
+    pipeline: pipeline?.json ?? null,
   };
 }
