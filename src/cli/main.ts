@@ -14,6 +14,7 @@ import { registerGroup } from './commands/group.js';
 import { registerLab } from './commands/lab.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerPipeline } from './commands/pipeline.js';
+import { registerPatch } from './commands/patch.js';
 import { registerSpec } from './commands/spec.js';
 import { registerRepo } from './commands/repo.js';
 import { registerVerify } from './commands/verify.js';
@@ -69,6 +70,7 @@ Documentation: docs/cli.md, docs/rules.md, docs/audit-json.md, docs/diagnose.md,
   registerRevoke(program, terminal, result);
   registerRegistry(program, terminal, result);
   registerPipeline(program, terminal, result);
+  registerPatch(program, terminal, result);
   // Every command, at any depth, ends through main() (exit statuses, messages), never process.exit.
   const override = (command: Command): void => {
     command.exitOverride();

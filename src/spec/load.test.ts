@@ -460,7 +460,7 @@ describe('problems', () => {
       'acme.yaml:6:5 health[0].http.port: is required',
       'acme.yaml:6:13 health[0].http.prot: unknown key (did you mean port?)',
       'acme.yaml:7:13 services.enabled: unknown key (did you mean enable?)',
-      'acme.yaml:8:1 colour: unknown key (known keys: name, base, packages, debs, files, repositories, services, autoUpdates, health, userData, dnsAllow, channels)',
+      'acme.yaml:8:1 colour: unknown key (known keys: name, base, packages, debs, files, repositories, services, autoUpdates, health, userData, dnsAllow, channels, patch)',
     ]);
   });
 
@@ -645,5 +645,56 @@ describe('goldgate spec (command line)', () => {
     const terminal = recordingTerminal();
     expect(await main(['node', 'goldgate', 'spec', 'validate'], terminal)).toBe(2);
     expect(terminal.stderr).toContain("missing required argument 'file'");
+  });
+});
+
+describe('patch', () => {
+  it('is absent unless written, and takes its defaults when written empty', async () => {
+    expect((await parseSpec(lines(...HEAD), 'acme.yaml')).spec).not.toHaveProperty('patch');
+    expect((await parseSpec(lines(...HEAD, 'patch: {}'), 'acme.yaml')).spec?.patch).toEqual({
+      include: 'security',
+      minAge: '0',
+      hold: [],
+      allow: [],
+    });
+  });
+
+  it('keeps minAge as written, a YAML number included', async () => {
+    const policy = async (...extra: string[]) =>
+      (await parseSpec(lines(...HEAD, ...extra), 'acme.yaml')).spec?.patch;
+    expect(
+      await policy(
+        'patch:',
+        '  include: all',
+        '  minAge: 2d',
+        '  hold: [acme-runtime]',
+        '  allow: [openssl]',
+      ),
+    ).toEqual({ include: 'all', minAge: '2d', hold: ['acme-runtime'], allow: ['openssl'] });
+    expect((await policy('patch: { minAge: 0 }'))?.minAge).toBe('0');
+    expect((await policy('patch: { minAge: 12h }'))?.minAge).toBe('12h');
+  });
+
+  it('names each mistake by its path', async () => {
+    expect(
+      await problems(
+        lines(
+          ...HEAD,
+          'patch:',
+          '  include: everything',
+          '  minAge: soon',
+          '  hold: [acme-runtime=1.0]',
+          '  alow: [openssl]',
+        ),
+      ),
+    ).toEqual([
+      'acme.yaml:5:3 patch.include: must be one of security, all, not "everything"',
+      'acme.yaml:6:3 patch.minAge: must be a duration such as 0, 12h, 2d or 1w (m minutes, h hours, d days, w weeks; at most 3650d)',
+      'acme.yaml:7:10 patch.hold[0]: must be a Debian package name (no version)',
+      'acme.yaml:8:3 patch.alow: unknown key (did you mean allow?)',
+    ]);
+    expect(await problems(lines(...HEAD, 'patch: { minAge: -2d }'))).toEqual([
+      'acme.yaml:4:10 patch.minAge: must be a duration such as 0, 12h, 2d or 1w (m minutes, h hours, d days, w weeks; at most 3650d)',
+    ]);
   });
 });

@@ -282,6 +282,7 @@ async function resolvePaths(
   if (spec.userData === undefined) delete spec.userData;
   if (spec.dnsAllow === undefined) delete spec.dnsAllow;
   if (spec.channels === undefined) delete spec.channels;
+  if (spec.patch === undefined) delete spec.patch;
   for (const f of spec.files) {
     if (f.source === undefined) delete f.source;
     if (f.content === undefined) delete f.content;

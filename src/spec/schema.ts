@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_UNITS, parseDuration } from '../core/duration.js';
 
 /**
  * The image spec: the YAML file a user writes to describe a golden image (docs/spec.md).
@@ -277,6 +278,39 @@ const HealthEntry = strict({
     return { name: check.name ?? `unit ${unit.name}`, unit };
   });
 
+export const PATCH_INCLUDE = ['security', 'all'] as const;
+export type PatchInclude = (typeof PATCH_INCLUDE)[number];
+
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+const MAX_MIN_AGE_MS = 3650 * DURATION_UNITS.d;
+
+/** `0`, `12h`, `2d`, `1w` (a bare number is days), kept as written; at most ten years. */
+const minAge = z
+  .union([z.string(), z.number()], { error: 'must be a duration such as 0, 12h, 2d or 1w' })
+  .transform((value, ctx) => {
+    const text = String(value).trim();
+    const ms = parseDuration(text);
+    if (ms === undefined || ms > MAX_MIN_AGE_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a duration such as 0, 12h, 2d or 1w (m minutes, h hours, d days, w weeks; at most 3650d)',
+      });
+      return z.NEVER;
+    }
+    return text;
+  });
+
+const packageNames = z.array(matching(PACKAGE_NAME, 'must be a Debian package name (no version)'));
+
+/** What `goldgate patch` may take (docs/gate.md, Patch policy). */
+const PatchPolicySchema = strict({
+  include: z.enum(PATCH_INCLUDE).default('security'),
+  minAge: minAge.default('0'),
+  hold: packageNames.default([]),
+  allow: packageNames.default([]),
+});
+
 const UserData = z.union([z.string(), strict({ file: localPath })], {
   error: 'must be the user-data text or { file: path }',
 });
@@ -314,6 +348,7 @@ export const ImageSpecSchema = strict({
       ),
     )
     .optional(),
+  patch: PatchPolicySchema.optional(),
 }).superRefine((spec, ctx) => {
   const names = new Map<string, number>();
   spec.packages.forEach((entry, index) => {
@@ -340,6 +375,18 @@ export const ImageSpecSchema = strict({
 
 /** A spec as the schema returns it: defaults applied, local paths as written. */
 export type ImageSpecDocument = z.output<typeof ImageSpecSchema>;
+
+/** The spec's `patch` policy with its defaults: which pending updates `goldgate patch` takes. */
+export interface PatchPolicy {
+  /** `security` (default): updates from a security suite only; `all`: every update. */
+  include: PatchInclude;
+  /** How long goldgate must have seen a version before taking it, as written (`0`, `12h`, `2d`). */
+  minAge: string;
+  /** Packages never updated. */
+  hold: string[];
+  /** Packages whose newest update is taken whatever include and minAge say (hold wins). */
+  allow: string[];
+}
 
 /** A local path (on the machine running goldgate): `path` is absolute, `declared` is as written in the spec. */
 export interface LocalPath {
@@ -437,6 +484,7 @@ export interface ImageSpec {
   dnsAllow?: string[] | undefined;
   /** The channels its images are promoted to, in order: `pipeline run` and `patch` promote to the first. */
   channels?: string[] | undefined;
+  patch?: PatchPolicy | undefined;
 }
 
 /** Whether the spec derives from an image or root filesystem (`base: { from }`). */

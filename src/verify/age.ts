@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { DURATION_UNITS, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { openDirRootFs } from '../rootfs/dir.js';
 import { openLayerWriter } from '../rootfs/layer.js';
@@ -9,18 +10,16 @@ import { openLayerWriter } from '../rootfs/layer.js';
 // upper layer, aged, before it boots. The image itself is never touched, and nothing is
 // written outside the upper layer.
 
-const UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
-const DAY = UNITS.d;
+const DAY = DURATION_UNITS.d;
 
 /** `90d`, `12h`, `2w`, `30m`, or a number of days, as milliseconds. */
 export function parseAge(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([mhdw]?)$/.exec(text.trim());
-  const value = Number(match?.[1]);
-  if (match === null || !Number.isFinite(value) || value <= 0 || value > 3650)
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0 || ms > 3650 * DAY)
     throw new UsageError('VERIFY_BAD_AGE', `--image-age "${text}" is not an age such as 90d, 12h or 2w`, {
       hint: 'a positive number followed by m (minutes), h (hours), d (days) or w (weeks); days when no unit',
     });
-  return value * UNITS[(match[2] || 'd') as keyof typeof UNITS];
+  return ms;
 }
 
 export const ageInDays = (ms: number): number => Math.round((ms / DAY) * 1000) / 1000;

@@ -32,11 +32,3 @@ export function uniqueEvidence(items: readonly Evidence[]): Evidence[] {
     return true;
   });
 }
-
-/** `12h`, `3 days`, `45 min`: a duration for people. */
-export function humanDuration(seconds: number): string {
-  if (seconds >= 2 * 86400) return `${Math.floor(seconds / 86400)} days`;
-  if (seconds >= 2 * 3600) return `${Math.floor(seconds / 3600)} hours`;
-  if (seconds >= 120) return `${Math.floor(seconds / 60)} minutes`;
-  return `${Math.round(seconds)} seconds`;
-}

@@ -1,7 +1,8 @@
 import { packageInstalled } from '../../../manifest/packages.js';
 import type { Unit } from '../../../manifest/systemd/index.js';
 import { activePeriodic, activeTimer } from '../../support/apt.js';
-import { evidenceAt, humanDuration, uniqueEvidence } from '../../support/evidence.js';
+import { humanDuration } from '../../../core/duration.js';
+import { evidenceAt, uniqueEvidence } from '../../support/evidence.js';
 import type { AuditContext, Evidence, Rule, RuleFinding } from '../../types.js';
 
 const TIMERS = ['apt-daily.timer', 'apt-daily-upgrade.timer'] as const;
