@@ -17,7 +17,7 @@ import { getImage, indexStore, recordImage } from '../registry/images.js';
 import type { RegisteredImage } from '../registry/images.js';
 import { finishRun, getRun, recordStep, startRun } from '../registry/pipeline.js';
 import type { PipelineRun, PipelineStep } from '../registry/pipeline.js';
-import { latestAudit, latestVerification, recordAudit } from '../registry/proofs.js';
+import { auditOf, recordAudit, verificationOf } from '../registry/proofs.js';
 import type { StoredAudit, StoredVerification } from '../registry/proofs.js';
 import { loadSpec } from '../spec/load.js';
 import type { ImageSpec } from '../spec/schema.js';
@@ -285,7 +285,7 @@ async function bakeStage(context: Context): Promise<RegisteredImage> {
 
 async function auditStage(context: Context, image: RegisteredImage): Promise<StoredAudit> {
   const { registry } = context;
-  const stored = latestAudit(registry, image.digest);
+  const stored = auditOf(registry, image);
   const decision = auditDecision(stored);
   if (!decision.run && stored !== undefined) {
     skip(context, 'audit', decision);
@@ -298,7 +298,7 @@ async function auditStage(context: Context, image: RegisteredImage): Promise<Sto
       ...(now === undefined ? {} : { now }),
     });
     recordAudit(registry, image, report.summary, 'audit');
-    const audit = latestAudit(registry, image.digest) as StoredAudit;
+    const audit = auditOf(registry, image) as StoredAudit;
     return { value: audit, message: auditSummary(audit) };
   });
 }
@@ -308,7 +308,7 @@ async function verifyStage(
   image: RegisteredImage,
 ): Promise<StoredVerification | undefined> {
   const { registry, spec, options } = context;
-  const stored = latestVerification(registry, image.digest);
+  const stored = verificationOf(registry, image);
   const decision = verifyDecision(stored, image);
   if (!decision.run && stored !== undefined) {
     skip(context, 'verify', decision);
@@ -336,7 +336,7 @@ async function verifyStage(
     };
     const report = await verifyImage(verifyOptions);
     // verify records its verdict in the registry; the gate reads that record.
-    const verification = latestVerification(registry, image.digest);
+    const verification = verificationOf(registry, image);
     if (verification === undefined)
       context.sink.emit({
         type: 'warning',

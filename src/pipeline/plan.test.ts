@@ -66,7 +66,7 @@ describe('bake', () => {
 
 describe('audit and verify', () => {
   it('audit is skipped when an audit of the digest is stored, saying what it found', () => {
-    expect(auditDecision(undefined)).toEqual({ run: true, why: 'no stored audit of this digest' });
+    expect(auditDecision(undefined)).toEqual({ run: true, why: 'no stored audit of this image' });
     expect(auditDecision(audit())).toEqual({
       run: false,
       why: 'audited 2026-12-01T00:00:00.000Z (bake): 0 findings',
@@ -77,7 +77,7 @@ describe('audit and verify', () => {
   });
 
   it('verify is skipped when the newest verification of the digest is of this image, passing or not', () => {
-    expect(verifyDecision(undefined, image)).toEqual({ run: true, why: 'no stored verify of this digest' });
+    expect(verifyDecision(undefined, image)).toEqual({ run: true, why: 'no stored verify of this image' });
     expect(verifyDecision(verification(), image)).toEqual({
       run: false,
       why: 'verified 2026-12-01T00:01:00.000Z: immutable',
@@ -130,7 +130,7 @@ describe('the outcome', () => {
     const noVerify = decide(DEFAULT_GATE, { audit: audit() });
     expect(promoteOutcome(image, { channel: null, decision: noVerify })).toMatchObject({
       outcome: 'unproven',
-      missing: ['no stored verify of this digest (run goldgate verify <image>)'],
+      missing: ['no stored verify of this image (run goldgate verify <image>)'],
     });
   });
 

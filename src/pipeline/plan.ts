@@ -38,7 +38,7 @@ export function bakeDecision(
 
 /** audit: skipped when an audit of the image's digest is stored (bake stores the one it made). */
 export function auditDecision(audit: StoredAudit | undefined): StepDecision {
-  if (audit === undefined) return { run: true, why: 'no stored audit of this digest' };
+  if (audit === undefined) return { run: true, why: 'no stored audit of this image' };
   return { run: false, why: `audited ${audit.at} (${audit.origin}): ${auditSummary(audit)}` };
 }
 
@@ -53,7 +53,7 @@ export function verifyDecision(
   verification: StoredVerification | undefined,
   image: { id: string },
 ): StepDecision {
-  if (verification === undefined) return { run: true, why: 'no stored verify of this digest' };
+  if (verification === undefined) return { run: true, why: 'no stored verify of this image' };
   if (verification.imageId !== image.id)
     return {
       run: true,

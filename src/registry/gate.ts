@@ -6,7 +6,7 @@ import type { Registry } from './db.js';
 import { appendEvent } from './events.js';
 import { getImage } from './images.js';
 import type { RegisteredImage } from './images.js';
-import { latestAudit, latestVerification } from './proofs.js';
+import { auditOf, verificationOf } from './proofs.js';
 import type { StoredAudit, StoredVerification } from './proofs.js';
 import { revocationOf } from './revoke.js';
 import type { Revocation } from './revoke.js';
@@ -35,7 +35,7 @@ export function decide(
   const { audit, verification, revoked } = stored;
   if (revoked !== undefined)
     missing.push(`the image was revoked ${revoked.at} by ${revoked.by}: ${revoked.reason}`);
-  if (audit === undefined) missing.push('no stored audit of this digest (run goldgate audit <image>)');
+  if (audit === undefined) missing.push('no stored audit of this image (run goldgate audit <image>)');
   else {
     const limit = SEVERITIES.indexOf(gate.auditThreshold);
     const over = SEVERITIES.filter((s, index) => index <= limit && (audit.bySeverity[s] ?? 0) > 0);
@@ -45,7 +45,7 @@ export function decide(
       );
   }
   if (verification === undefined)
-    missing.push('no stored verify of this digest (run goldgate verify <image>)');
+    missing.push('no stored verify of this image (run goldgate verify <image>)');
   else {
     const blocking = verification.classes.filter((c) => gate.blocks.includes(c));
     if (blocking.length > 0) {
@@ -70,8 +70,8 @@ export function decide(
 /** The gate's decision for a recorded image and a channel (created with the default gate when new). */
 export function checkGate(registry: Registry, image: RegisteredImage, gate: ChannelGate): GateDecision {
   return decide(gate, {
-    audit: latestAudit(registry, image.digest),
-    verification: latestVerification(registry, image.digest),
+    audit: auditOf(registry, image),
+    verification: verificationOf(registry, image),
     revoked: revocationOf(registry, image.id),
   });
 }

@@ -14,9 +14,9 @@ export interface ImageStatus {
   /** The channels whose current image it is, by name. */
   channels: string[];
   revoked: Revocation | null;
-  /** The newest audit stored for its digest. */
+  /** The newest audit stored for the image (its id and digest). */
   audit: StoredAudit | null;
-  /** The newest verification stored for its digest. */
+  /** The newest verification stored for the image (its id and digest): what the gate judges. */
   verification: StoredVerification | null;
 }
 
@@ -36,18 +36,18 @@ export function imageStatuses(registry: Registry, images: readonly RegisteredIma
   const audits = new Map(
     (
       db
-        .prepare('SELECT * FROM audits WHERE id IN (SELECT MAX(id) FROM audits GROUP BY digest)')
+        .prepare('SELECT * FROM audits WHERE id IN (SELECT MAX(id) FROM audits GROUP BY image_id, digest)')
         .all() as AuditRow[]
-    ).map((row) => [row.digest, fromAuditRow(row)]),
+    ).map((row) => [`${row.image_id}\0${row.digest}`, fromAuditRow(row)]),
   );
   const verifications = new Map(
     (
       db
         .prepare(
-          'SELECT * FROM verifications WHERE id IN (SELECT MAX(id) FROM verifications GROUP BY digest)',
+          'SELECT * FROM verifications WHERE id IN (SELECT MAX(id) FROM verifications GROUP BY image_id, digest)',
         )
         .all() as VerificationRow[]
-    ).map((row) => [row.digest, fromVerificationRow(row)]),
+    ).map((row) => [`${row.image_id}\0${row.digest}`, fromVerificationRow(row)]),
   );
   const onChannels = new Map<string, string[]>();
   for (const current of currentAssignments(registry))
@@ -56,8 +56,8 @@ export function imageStatuses(registry: Registry, images: readonly RegisteredIma
     image,
     channels: onChannels.get(image.id) ?? [],
     revoked: revocations.get(image.id) ?? null,
-    audit: audits.get(image.digest) ?? null,
-    verification: verifications.get(image.digest) ?? null,
+    audit: audits.get(`${image.id}\0${image.digest}`) ?? null,
+    verification: verifications.get(`${image.id}\0${image.digest}`) ?? null,
   }));
 }
 

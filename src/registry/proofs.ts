@@ -197,3 +197,25 @@ export function latestVerification(registry: Registry, digest: string): StoredVe
     .get(digest) as VerificationRow | undefined;
   return row === undefined ? undefined : fromVerificationRow(row);
 }
+
+/**
+ * The newest audit of this very image: its id and its digest. The gate reads this one: two
+ * images of one digest (the manifest's) may still differ in files the digest does not cover.
+ */
+export function auditOf(registry: Registry, image: { id: string; digest: string }): StoredAudit | undefined {
+  const row = registry.db
+    .prepare('SELECT * FROM audits WHERE image_id = ? AND digest = ? ORDER BY id DESC LIMIT 1')
+    .get(image.id, image.digest) as AuditRow | undefined;
+  return row === undefined ? undefined : fromAuditRow(row);
+}
+
+/** The newest verification of this very image (its id and its digest): what the gate reads. */
+export function verificationOf(
+  registry: Registry,
+  image: { id: string; digest: string },
+): StoredVerification | undefined {
+  const row = registry.db
+    .prepare('SELECT * FROM verifications WHERE image_id = ? AND digest = ? ORDER BY id DESC LIMIT 1')
+    .get(image.id, image.digest) as VerificationRow | undefined;
+  return row === undefined ? undefined : fromVerificationRow(row);
+}

@@ -225,6 +225,16 @@ describe('the gate', () => {
     });
   });
 
+  it('judges each image on its own proofs, not on another image of the same digest', () => {
+    image('img-000000000001', { digest: 'sha256:same' });
+    image('img-000000000002', { digest: 'sha256:same' });
+    pass('img-000000000001');
+    const sibling = promote(registry, 'img-000000000002', 'prod');
+    expect(sibling.assignment).toBeNull();
+    expect(sibling.decision.missing).toEqual([expect.stringContaining('no stored verify of this image')]);
+    expect(promote(registry, 'img-000000000001', 'prod').assignment).not.toBeNull();
+  });
+
   it('uses the newest verification of the digest', () => {
     image('img-000000000001');
     pass('img-000000000001');

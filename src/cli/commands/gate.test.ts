@@ -100,7 +100,7 @@ describe('goldgate promote', () => {
     expect(refused.stdout).toContain(
       `refused: ${A} (acme-web, sha256:img-00000000) was not promoted to prod`,
     );
-    expect(refused.stdout).toContain('✗ no stored verify of this digest\n');
+    expect(refused.stdout).toContain('✗ no stored verify of this image\n');
     expect(refused.stdout).toContain(`→ goldgate verify ${A}\n`);
     expect(refused.stdout).not.toContain('no stored audit');
     const channels = await json<ChannelsJson>('channels');
@@ -184,7 +184,7 @@ describe('goldgate promote', () => {
     expect(forced.stdout).toContain(
       `promoted (forced) ${A} (acme-web, sha256:img-00000000) to prod past its gate: INC-4711 hotfix`,
     );
-    expect(forced.stdout).toContain('✗ no stored verify of this digest');
+    expect(forced.stdout).toContain('✗ no stored verify of this image');
     const channels = await json<ChannelsJson>('channels');
     expect(channels.channels[0]?.current).toMatchObject({
       image: { id: A },
