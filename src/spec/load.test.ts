@@ -23,7 +23,7 @@ const HEAD = ['name: acme-web', 'base:', '  suite: bookworm'];
 describe('the examples', () => {
   it('as-found.yaml is the incident image, with automatic updates on', async () => {
     const { spec } = await loadSpec(join(EXAMPLES, 'as-found.yaml'));
-    expect(spec.name).toBe('acme-web');
+    expect(spec.name).toBe('acme-web-as-found');
     expect(spec.base).toEqual({ suite: 'bookworm', variant: 'minbase' });
     expect(spec.packages).toEqual(['systemd-sysv', 'unattended-upgrades', 'busybox', 'acme-runtime=1.0']);
     expect(spec.repositories).toEqual([
@@ -38,11 +38,13 @@ describe('the examples', () => {
     expect(spec.files.find((f) => f.path === '/srv/acme/www/cgi-bin/health')?.mode).toBe('0755');
   });
 
-  it('fixed.yaml is the same image with automatic updates disabled', async () => {
+  it('fixed.yaml is the same image with automatic updates disabled, patched through the gate', async () => {
     const asFound = (await loadSpec(join(EXAMPLES, 'as-found.yaml'))).spec;
-    const fixed = (await loadSpec(join(EXAMPLES, 'fixed.yaml'))).spec;
+    const { channels, patch, ...fixed } = (await loadSpec(join(EXAMPLES, 'fixed.yaml'))).spec;
     expect(fixed.autoUpdates).toBe('disabled');
-    expect({ ...fixed, autoUpdates: 'enabled' }).toEqual(asFound);
+    expect({ ...fixed, name: 'acme-web-as-found', autoUpdates: 'enabled' }).toEqual(asFound);
+    expect(channels).toEqual(['prod']);
+    expect(patch).toMatchObject({ include: 'security' });
   });
 });
 
