@@ -11,10 +11,15 @@
 //   7. the audit that would have caught the image before production,
 //   8. the fixed image (automatic updates disabled): the same timers change nothing,
 //   9. goldgate verify: the as-found image proven mutable (with the cause), the fixed immutable,
-//  10. the outage: an autoscaling group of 3 from the as-found image, days passing fast; once
+//  10. the gate: the as-found image refused by the prod channel, the fixed image promoted,
+//  11. goldgate patch: the pending security update baked into a candidate, which verify finds
+//      broken at boot: not promoted, prod keeps the fixed image,
+//  12. the app fixed (acme-runtime 1.0+deb12u2 ships its new configuration): patch again,
+//      proven and promoted; the lineage shows the three images,
+//  13. the outage: an autoscaling group of 3 from the as-found image, days passing fast; once
 //      the update is published, healthy capacity falls to 0 and the group keeps replacing,
 //      its activities and collected evidence diagnosed,
-//  11. the same group from the fixed image stays at 3 healthy instances.
+//  14. the same group from the fixed image stays at 3 healthy instances.
 // Everything an instance reaches is served by the lab inside namespaces it made.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -267,7 +272,44 @@ try {
   );
   say('patches now reach production only by baking a new image and proving it first');
 
-  step('10. The outage: an autoscaling group of 3 from the as-found image');
+  step('10. The gate: only an image proven immutable reaches the prod channel');
+  const refusedAsFound = goldgate('promote', asFound.id, '--channel', 'prod');
+  check(refusedAsFound === 1, 'the as-found image is refused by prod: its audit and its proof fail the gate');
+  const promotedFixed = goldgate('promote', fixed.id, '--channel', 'prod', '--reason', 'proven immutable');
+  const prodImage = () =>
+    goldgateJson('channels', '--json').json.channels.find((c) => c.name === 'prod')?.current?.image?.id;
+  check(promotedFixed === 0 && prodImage() === fixed.id, `prod runs the fixed image ${fixed.id}`);
+
+  step('11. A security update is pending: goldgate patch bakes it into a candidate and proves it first');
+  say('acme-runtime 1.0+deb12u1 was published to the security suite in step 4');
+  const SPEC = 'examples/acme/specs/fixed.yaml';
+  const firstPatch = goldgate('patch', SPEC);
+  const lineage = () => goldgateJson('images', '--lineage', 'acme-web', '--json').json.images;
+  const runtimeOf = (image) => image.changes?.packages?.find((p) => p.name === 'acme-runtime')?.to;
+  const broken = lineage().find((i) => i.parent === fixed.id && runtimeOf(i) === '1.0+deb12u1');
+  check(
+    firstPatch === 1 && broken?.verification?.verdict === 'broken',
+    `the candidate with acme-runtime 1.0+deb12u1 (${broken?.id ?? 'none'}) was proven ${broken?.verification?.verdict ?? 'nothing'}: its app fails at boot, so it was not promoted`,
+  );
+  check(prodImage() === fixed.id, `prod kept the last good image, ${fixed.id}`);
+
+  step('12. The app is fixed: acme-runtime 1.0+deb12u2 ships /etc/acme/v2.conf; patch again');
+  goldgate(...PUBLISH_UPDATE.slice(0, -1), 'examples/acme/packages/acme-runtime-1.0+deb12u2');
+  const secondPatch = goldgate('patch', SPEC);
+  const good2 = lineage().find((i) => i.parent === fixed.id && runtimeOf(i) === '1.0+deb12u2');
+  check(
+    secondPatch === 0 && good2?.verification?.verdict === 'immutable' && prodImage() === good2?.id,
+    `the candidate with acme-runtime 1.0+deb12u2 (${good2?.id ?? 'none'}) was proven ${good2?.verification?.verdict ?? 'nothing'} and promoted to prod`,
+  );
+  goldgate('images', '--lineage', 'acme-web');
+  // A store that earlier runs used may hold more images of this name; these three are the story.
+  const family = lineage().map((i) => i.id);
+  check(
+    [fixed.id, broken?.id, good2?.id].every((id) => family.includes(id)),
+    `the lineage of acme-web shows the fixed image and its two patch candidates, each derived from it (${family.length} images of that name in the store)`,
+  );
+
+  step('13. The outage: an autoscaling group of 3 from the as-found image');
   say('the repository as it was before the update, so that the group starts healthy');
   rmSync(repo, { recursive: true, force: true });
   goldgateText('repo', 'create', 'acme');
@@ -326,7 +368,7 @@ try {
   );
   goldgate('group', 'delete', 'acme-web');
 
-  step('11. The same group from the fixed image, with the update published');
+  step('14. The same group from the fixed image, with the update published');
   goldgate('group', 'create', 'acme-web-fixed', '--image', fixed.id, ...groupFlags);
   goldgate('group', 'run', 'acme-web-fixed', '--timers', 'fast', '--day', '10', '--duration', '50');
   const steady = goldgateJson('group', 'describe', 'acme-web-fixed', '--json').json;
