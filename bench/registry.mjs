@@ -2,13 +2,14 @@
 // `goldgate images --lineage` over a store of 1,000 images (10 names, each a lineage of 100
 // derived images with a 150-package manifest), with audits, proofs and 3 channels of 50
 // assignments each. Side by side: what a user types to list a store without a registry (jq
-// over every image.json), and, in one process, the registry's query against the store scan
-// goldgate did before it had a registry. Writes bench/results/registry.json.
+// over every image.json), the floor of any goldgate command (`goldgate --version`: Node
+// starting and loading goldgate's modules), and, in one process, the registry's query against
+// the store scan goldgate did before it had a registry. Writes bench/results/registry.json.
 //
 //   node bench/registry.mjs [--images 1000] [--runs 10]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +72,7 @@ const results = {
   machine: machineFacts(),
   command: `node bench/registry.mjs --images ${count} --runs ${runs}`,
   images: count,
+  loadBefore: loadavg().map((l) => Math.round(l * 100) / 100),
 };
 try {
   log(`planting ${count} images`);
@@ -126,6 +128,8 @@ try {
   const goldgate = (...args) => [process.execPath, join(project, 'bin/goldgate.js'), ...args];
   log('timing whole commands');
   results.commands = {
+    // The floor of any goldgate command: Node starting and loading goldgate's modules.
+    version: timeCommand(goldgate('--version'), env),
     images: timeCommand(goldgate('images', '--json'), env),
     channels: timeCommand(goldgate('channels', '--json'), env),
     lineage: timeCommand(goldgate('images', '--lineage', 'app-3', '--json'), env),
@@ -142,7 +146,9 @@ try {
   };
   reopened.close();
   const c = results.commands;
+  results.loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
   results.ratios = {
+    imagesAboveFloorMs: round(c.images.medianMs - c.version.medianMs),
     imagesVsJq: round(c.jqStoreScan.medianMs / c.images.medianMs),
     registryVsStoreScan: round(
       results.inProcess.storeScan.medianMs / results.inProcess.registryImages.medianMs,

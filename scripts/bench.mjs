@@ -11,3 +11,5 @@ run([process.execPath, 'bench/lab.mjs', '--runs', '20', '--parallel', '50']);
 run([process.execPath, 'bench/drift.mjs', '--skip-build']);
 run([process.execPath, 'bench/verify.mjs', '--runs', '10']);
 run([process.execPath, 'bench/group.mjs', '--runs', '3', '--size', '20', '--reconcile-size', '50']);
+run([process.execPath, 'bench/registry.mjs', '--runs', '10']);
+run([process.execPath, 'bench/patch.mjs', '--runs', '3']);
