@@ -393,7 +393,7 @@ const failed = checks.filter((c) => !c.ok);
 console.log(
   `\n${bold(
     failed.length === 0
-      ? `Demo complete (${checks.length} checks): the incident and its outage were reproduced in the lab, explained, and the fixed image stayed immutable and its group healthy.`
+      ? `Demo complete (${checks.length} checks): the incident and its outage were reproduced in the lab and explained; the fixed image stayed immutable and its group healthy; patches reached prod only through the gate.`
       : `Demo did not go as expected: ${failed.map((c) => c.what).join('; ')}`,
   )}`,
 );
