@@ -6,6 +6,7 @@ import type { GroupStatus } from '../core/events.js';
 import { runCommand } from '../core/run.js';
 import { findExecutable } from '../core/which.js';
 import { findImage } from '../images/store.js';
+import { revocationInHome, revokedImageError } from '../registry/revoke.js';
 import { imageHealthChecks } from '../lab/image-health.js';
 import { terminateInstance } from '../lab/instance.js';
 import { stopNetworkIfIdle } from '../lab/net/network.js';
@@ -79,6 +80,8 @@ async function groupImage(
     throw new UsageError('GROUP_NO_IMAGE', `no stored image ${image} (goldgate images lists them)`, {
       hint: 'a group runs a stored image: bake one (goldgate bake) or import one (goldgate image import)',
     });
+  const revoked = revocationInHome(home, stored.id);
+  if (revoked !== undefined) throw revokedImageError(revoked);
   // Read now: fails with its hint before anything runs, and a spec changed later changes nothing.
   return {
     id: stored.id,

@@ -7,6 +7,7 @@ import { findImage } from '../images/store.js';
 import { runHealthChecks } from '../lab/health.js';
 import { imageHealthChecks } from '../lab/image-health.js';
 import { launchInstance, liveInstance, terminateInstance } from '../lab/instance.js';
+import { revocationInHome, revokedImageError } from '../registry/revoke.js';
 import type { InstanceInfo } from '../lab/instance.js';
 import { stopNetworkIfIdle } from '../lab/net/network.js';
 import { isAlive } from '../lab/proc.js';
@@ -259,6 +260,9 @@ export async function runGroup(options: GroupRunOptions): Promise<GroupRunSummar
           throw new UsageError('GROUP_NO_IMAGE', `image ${group.image} is no longer in the store`, {
             hint: 'goldgate group set-image gives the group an image to launch',
           });
+        // Revoked after the group took it: no new instance of it, whatever the capacity says.
+        const revoked = revocationInHome(home, stored.id);
+        if (revoked !== undefined) throw revokedImageError(revoked);
         const info = await launchInstance({
           rootfs: join(stored.path, 'rootfs'),
           image: group.image,

@@ -16,6 +16,8 @@ import { baseRootfs, itWithBase } from '../test-support/base-image.js';
 import { runCli } from '../test-support/cli.js';
 import { spawnGoldgate } from '../test-support/faults.js';
 import { hostMountsUnder, labHomes, processesNaming } from '../test-support/lab-home.js';
+import { openRegistry } from '../registry/db.js';
+import { revokeImage } from '../registry/revoke.js';
 import { readActivities } from './activities.js';
 import type { Activity } from './activities.js';
 import { collectGroup, createGroup, deleteGroup, describeGroup, scaleGroup, setGroupImage } from './admin.js';
@@ -239,6 +241,37 @@ describe('goldgate group', { sequential: true }, () => {
       nothingLeft();
     },
     420_000,
+  );
+
+  itWithBase(
+    'never launches an image revoked after the group took it: the launch fails with why',
+    async () => {
+      await create('revoked', 'fixed', 1);
+      const image = (images.get('fixed') as StoredImage).id;
+      const registry = openRegistry(home);
+      try {
+        revokeImage(registry, image, 'a test revokes it');
+      } finally {
+        registry.close();
+      }
+      try {
+        await runGroup({ home, name: 'revoked', once: true });
+        expect(members('revoked')).toEqual([]);
+        expect(groupInstances('revoked')).toEqual([]);
+        const [failed] = launches(readActivities(home, 'revoked').activities);
+        expect(failed).toMatchObject({ StatusCode: 'Failed' });
+        expect(failed?.StatusMessage).toContain(`image ${image} was revoked`);
+      } finally {
+        const undo = openRegistry(home);
+        try {
+          undo.db.exec('DELETE FROM revocations');
+        } finally {
+          undo.close();
+        }
+        await deleteGroup(home, 'revoked');
+      }
+    },
+    120_000,
   );
 
   itWithBase(

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
 import type { Registry } from './db.js';
-import { nowIso } from './db.js';
+import { nowIso, openRegistry, registryPath } from './db.js';
 import { appendEvent } from './events.js';
 
 /** Why an image may no longer be promoted or launched. */
@@ -78,4 +80,29 @@ export function revokeImage(
       return made;
     })
     .immediate();
+}
+
+/**
+ * The revocation of an image in the registry of `home`, read without creating a registry
+ * where there is none (no registry: nothing was ever revoked).
+ */
+export function revocationInHome(home: string, imageId: string): Revocation | undefined {
+  if (!existsSync(registryPath(home))) return undefined;
+  const registry = openRegistry(home);
+  try {
+    return revocationOf(registry, imageId);
+  } finally {
+    registry.close();
+  }
+}
+
+/** The error for a revoked image that someone asks to run. */
+export function revokedImageError(revocation: Revocation): UsageError {
+  return new UsageError(
+    'IMAGE_REVOKED',
+    `image ${revocation.imageId} was revoked ${revocation.at} by ${revocation.by}: ${revocation.reason}`,
+    {
+      hint: 'a revoked image is never launched: give the group another image (goldgate channels shows what each channel runs)',
+    },
+  );
 }

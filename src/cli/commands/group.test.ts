@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { activitiesFile, groupDir, writeGroup } from '../../group/store.js';
 import type { GroupDefinition } from '../../group/store.js';
+import { findImage } from '../../images/store.js';
+import { openRegistry } from '../../registry/db.js';
+import { recordImage } from '../../registry/images.js';
+import { revokeImage } from '../../registry/revoke.js';
 import { runCli, useTempHome } from '../../test-support/cli.js';
 import { plantImage } from '../../test-support/stored-image.js';
 
@@ -109,6 +113,36 @@ describe('goldgate group', () => {
     expect(await create('--desired', '1', '--grace', 'soon')).toEqual(
       usage('--grace "soon" must be a number of seconds from 0 to 86400'),
     );
+  });
+
+  it('refuses a revoked image, saying who revoked it and why', async () => {
+    plantImage(homeOf(), IMAGE, { createdAt: CREATED, spec: 'acme.yaml' });
+    const registry = openRegistry(homeOf());
+    try {
+      recordImage(registry, findImage(IMAGE, homeOf())!, 'bake');
+      revokeImage(registry, IMAGE, 'acme-runtime breaks at boot');
+    } finally {
+      registry.close();
+    }
+    const created = await runCli(
+      'group',
+      'create',
+      'web',
+      '--image',
+      IMAGE,
+      '--desired',
+      '1',
+      '--health-http',
+      '8080/health',
+    );
+    expect(created.code).toBe(2);
+    expect(created.stderr).toMatch(
+      new RegExp(
+        `^goldgate: image ${IMAGE} was revoked .* acme-runtime breaks at boot\n  hint: a revoked image is never launched`,
+      ),
+    );
+    defineGroup(homeOf(), 'old');
+    expect((await runCli('group', 'set-image', 'old', '--image', IMAGE)).stderr).toContain('was revoked');
   });
 
   it('refuses an image that is not in the store, with a hint', async () => {
